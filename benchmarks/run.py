@@ -237,7 +237,8 @@ class Bench:
                  ("show ALIAS", ["show", alias]),
                  ("show ID", ["show", model_id])]
         for name, args in cases:
-            sql = self.work / f"trace-{label(size)}-{name.split(':')[0].replace(' ', '-')}.sql"
+            slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+            sql = self.work / f"trace-{label(size)}-{slug}.sql"
             subprocess.run([sys.executable, str(HERE / "sqltrace.py"), str(sql), "--", *args],
                            env=self.env_for(db), check=True, stdout=subprocess.DEVNULL)
             floor = measure(["sqlite3", str(db), f".read {sql}"], self.env, self.runs)

@@ -177,14 +177,17 @@ def refresh_curated(engine: Engine, force: bool = False) -> bool:
 
 
 def _check_orphans(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
-    """Refuse a refresh that would remove a curated record a user record depends on."""
-    models = {r["id"] for r in rows[Model]} | set(
-        conn.execute(select(Model.id).where(Model.origin == "user")).scalars())
-    lost = conn.execute(select(Lineage.child_id, Lineage.parent_id).where(
-        Lineage.origin == "user").order_by(Lineage.child_id)).all()
-    lost = [(c, p) for c, p in lost if p not in models]
+    """Refuse a refresh that would remove a curated record a user record depends on.
+
+    Only the curated records the new data drops are looked up (usually none), so a catalogue with
+    a million user models is not read whole.
+    """
+    dropped = _dropped(conn, Model, rows)
+    lost = [] if not dropped else [tuple(r) for start in range(0, len(dropped), 500) for r in conn.execute(
+        select(Lineage.child_id, Lineage.parent_id).where(Lineage.origin == "user",
+                                                          Lineage.parent_id.in_(dropped[start:start + 500])))]
     if lost:
-        pairs = ", ".join(f"{c} -> {p}" for c, p in lost)
+        pairs = ", ".join(f"{c} -> {p}" for c, p in sorted(lost))
         raise DatabaseError(f"the new curated data no longer has models that your models derive from ({pairs}); "
                             "nothing was changed. Re-parent or remove those models (llmzoo edit / llmzoo "
                             "remove), then run the command again")
@@ -192,19 +195,28 @@ def _check_orphans(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> 
                                         (Model, Model.family_id, Family, "family"),
                                         (Model, Model.source_id, Source, "source"),
                                         (ModelDataset, ModelDataset.dataset_id, Dataset, "dataset")):
-        kept = {r["id"] for r in rows[target]} | set(
-            conn.execute(select(target.id).where(target.origin == "user")).scalars())
-        used = conn.execute(select(column).where(table.origin == "user").distinct()).scalars()
-        missing = sorted(x for x in used if x is not None and x not in kept)
+        dropped = _dropped(conn, target, rows)
+        missing = sorted({x for start in range(0, len(dropped), 500) for x in conn.execute(
+            select(column).where(table.origin == "user", column.in_(dropped[start:start + 500]))).scalars()})
         if missing:
             raise DatabaseError(f"the new curated data no longer has the {kind} {', '.join(missing)} that your "
                                 "records use; nothing was changed. Edit those records, then run the command again")
 
 
+def _dropped(conn: Connection, table: Any, rows: dict[type, list[dict[str, Any]]]) -> list[str]:
+    """Ids of the curated records of `table` that the new curated rows no longer have."""
+    kept = {r["id"] for r in rows[table]}
+    return sorted(set(conn.execute(select(table.id).where(table.origin == "curated")).scalars()) - kept)
+
+
 def _drop_user_clashes(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
     """A user row keeps its id: a curated row with the same id or alias is left out."""
-    user_models = set(conn.execute(select(Model.id).where(Model.origin == "user")).scalars())
-    user_keys = set(conn.execute(select(Alias.key).join(Model).where(Model.origin == "user")).scalars())
+    curated_ids, curated_keys = [r["id"] for r in rows[Model]], [r["key"] for r in rows[Alias]]
+    user_models = {x for start in range(0, len(curated_ids), 500) for x in conn.execute(select(Model.id).where(
+        Model.origin == "user", Model.id.in_(curated_ids[start:start + 500]))).scalars()}
+    user_keys = {x for start in range(0, len(curated_keys), 500) for x in conn.execute(
+        select(Alias.key).join(Model).where(Model.origin == "user", Alias.key.in_(curated_keys[start:start + 500])))
+        .scalars()}
     if not user_models and not user_keys:
         return
     rows[Model] = [r for r in rows[Model] if r["id"] not in user_models]
