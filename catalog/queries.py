@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, String, and_, cast, func, literal, or_, select
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.db import reading
 from catalog.errors import CatalogError, UnknownModel
-from catalog.records import ADAPTATIONS, ARCHITECTURES, DATASET_FACTS, DATE_FACTS, MODEL_FACTS, format_date, parse_date
 from catalog.schema import (
     Alias,
     Dataset,
@@ -32,9 +30,18 @@ from catalog.schema import (
     Organization,
     Source,
 )
-from catalog.store import LIST_FACTS
 from catalog.units import parse_count
-from catalog.validation import alias_key
+from catalog.vocab import (
+    ADAPTATIONS,
+    ARCHITECTURES,
+    DATASET_FACTS,
+    DATE_FACTS,
+    LIST_FACTS,
+    MODEL_FACTS,
+    alias_key,
+    format_date,
+    parse_date,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -295,12 +302,16 @@ def get_model(engine: Engine, name: str) -> dict[str, Any]:
         return get_model_conn(conn, resolve_model(conn, name))
 
 
+def _row_by_id(conn: Connection, table: Any, row_id: str) -> Any:
+    """One row of a table with an `id` primary key (attributes by column name), or None."""
+    return conn.execute(select(table).where(table.id == row_id)).first()
+
+
 def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
     """`get_model` on an open connection, for a known model id."""
-    session = Session(bind=conn)
-    model = session.get_one(Model, model_id)
-    org = session.get(Organization, model.org_id)
-    family = session.get(Family, model.family_id) if model.family_id else None
+    model = conn.execute(select(Model).where(Model.id == model_id)).one()
+    org = _row_by_id(conn, Organization, model.org_id)
+    family = _row_by_id(conn, Family, model.family_id) if model.family_id else None
     special = _provenance(conn, ModelFact, ModelFact.model_id, model_id)
     facts = {}
     for name_ in MODEL_FACTS:
@@ -338,7 +349,7 @@ def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
     cited = {model.source_id} | {f["source"] for f in facts.values()} | \
         {d["source"] for d in datasets} | {p["source"] for p in parents}
     sources = {s.id: {"url": s.url, "title": s.title, "kind": s.kind, "published": s.published}
-               for s in session.scalars(select(Source).where(Source.id.in_(cited)))}
+               for s in conn.execute(select(Source).where(Source.id.in_(cited)))}
     computed = add_computed({k: (v["value"] if isinstance(v, dict) else None) for k, v in facts.items()}
                             | {"moe": facts.get("moe", {}).get("value")})
     return {
@@ -696,7 +707,7 @@ def catalog_stats(engine: Engine) -> dict[str, Any]:
 def get_dataset(engine: Engine, dataset_id: str) -> dict[str, Any]:
     """One dataset with provenance of its sizes and the models trained on it."""
     with reading(engine) as conn:
-        ds = Session(bind=conn).get(Dataset, dataset_id)
+        ds = _row_by_id(conn, Dataset, dataset_id)
         if ds is None:
             raise CatalogError(f"no dataset {dataset_id!r}; run `llmzoo datasets` to list them")
         special = _provenance(conn, DatasetFact, DatasetFact.dataset_id, dataset_id)

@@ -6,7 +6,6 @@ source) or as a mapping; after validation every fact is a `Fact` with the same s
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any, Literal
 
@@ -14,105 +13,33 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from catalog.errors import UnitError
 from catalog.units import parse_count, parse_int
-
-ARCHITECTURES = ("causal-decoder", "prefix-decoder", "encoder-decoder", "encoder-only")
-STATUSES = ("reported", "estimated", "derived", "unpublished")
-CONFIDENCES = ("confident", "likely", "speculative")
-SOURCE_KINDS = ("paper", "model-card", "official-blog", "third-party")
-ORG_KINDS = ("industry", "academia", "nonprofit", "government", "collaboration")
-RELATIONS = ("continued-pretrain", "fine-tune", "instruction-tune", "rlhf", "distillation",
-             "merge", "upcycle", "quantization")
-ATTENTIONS = ("mha", "mqa", "gqa", "mla", "other")
-POSITION_ENCODINGS = ("learned", "sinusoidal", "relative", "rope", "alibi", "none", "other")
-MODALITIES = ("text", "code", "image", "audio", "video")
-DATASET_KINDS = ("web", "books", "code", "academic", "encyclopedia", "news", "dialogue",
-                 "instructions", "preference", "mixture", "other")
-PRECISIONS = ("day", "month", "year")
-
-# Fact fields of a model and the kind of value each holds. Order is the display order.
-MODEL_FACTS: dict[str, str] = {
-    "released": "date",
-    "arch": "arch",
-    "moe": "bool",
-    "params": "count",
-    "active_params": "count",
-    "experts": "int",
-    "experts_active": "int",
-    "train_tokens": "count",
-    "train_compute": "count",
-    "context_length": "int",
-    "context_length_extended": "int",
-    "context_extension": "text",
-    "layers": "int",
-    "d_model": "int",
-    "heads": "int",
-    "kv_heads": "int",
-    "attention": "attention",
-    "position_encoding": "position_encoding",
-    "vocab_size": "int",
-    "modality": "modality",
-    "open_weights": "bool",
-    "license": "text",
-    "hardware": "text",
-    "hardware_count": "int",
-    "training_days": "number",
-    "accelerator_hours": "count",
-    "mfu": "fraction",
-    "knowledge_cutoff": "date",
-    "training_languages": "languages",
-    "adaptation": "adaptation",
-    "adaptation_data": "text",
-}
-DATE_FACTS = tuple(name for name, kind in MODEL_FACTS.items() if kind == "date")
-ADAPTATIONS = ("pretrain", "continued-pretrain", "sft", "rlhf", "dpo", "preference", "rlaif", "rl",
-               "distillation")
-DATASET_FACTS: dict[str, str] = {"tokens": "count", "bytes": "count", "documents": "count"}
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+from catalog.vocab import (  # noqa: F401  (re-exported: records are where callers look)
+    ADAPTATIONS,
+    ARCHITECTURES,
+    ATTENTIONS,
+    CONFIDENCES,
+    DATASET_FACTS,
+    DATASET_KINDS,
+    DATE_FACTS,
+    MODALITIES,
+    MODEL_FACTS,
+    ORG_KINDS,
+    POSITION_ENCODINGS,
+    PRECISIONS,
+    RELATIONS,
+    SLUG,
+    SOURCE_KINDS,
+    STATUSES,
+    check_slug,
+    format_date,
+    parse_date,
+)
 
 
 class Strict(BaseModel):
     """Base of every record: unknown fields are errors."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-def check_slug(value: str) -> str:
-    """An id: lowercase letters, digits, '.', '-', '_'."""
-    if not isinstance(value, str) or not SLUG.match(value):
-        raise ValueError(f"{value!r} is not a valid id; use lowercase letters, digits, '.', '-', '_' "
-                         "(e.g. 'llama-2-70b')")
-    return value
-
-
-def parse_date(value: Any) -> tuple[dt.date, str]:
-    """Read YYYY-MM-DD, YYYY-MM or YYYY (or a YAML date) into (first day, precision)."""
-    if isinstance(value, dt.datetime):
-        return value.date(), "day"
-    if isinstance(value, dt.date):
-        return value, "day"
-    text = str(value).strip()
-    match = _DATE.match(text)
-    if not match:
-        raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
-    year, month, day = match.groups()
-    try:
-        date = dt.date(int(year), int(month or 1), int(day or 1))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a real date") from None
-    return date, "day" if day else "month" if month else "year"
-
-
-def format_date(date: dt.date | None, precision: str | None) -> str:
-    """Print a date at its precision: 2023-02-24, 2023-02, 2023."""
-    if date is None:
-        return ""
-    if precision == "year":
-        return f"{date.year:04d}"
-    if precision == "month":
-        return f"{date.year:04d}-{date.month:02d}"
-    return date.isoformat()
 
 
 def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:

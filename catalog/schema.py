@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed ORM of the catalogue. Alembic migrations must match this metadata exactly.
+"""SQLAlchemy 2 tables of the catalogue. Alembic migrations must match this metadata exactly.
 
 Every table has an `origin` column: `curated` rows come from data/ and are replaced when the
 packaged data changes; `user` rows are added by users and are never touched by a refresh.
@@ -8,12 +8,13 @@ status, method, confidence or a note has a row in `model_facts` (likewise `datas
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     Date,
     Float,
     ForeignKey,
@@ -21,9 +22,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -39,10 +40,34 @@ SCHEMA_REVISION = "0002"
 KNOWN_REVISIONS = ("0001", "0002")
 
 
-class Base(DeclarativeBase):
-    """Declarative base with one naming convention for every constraint."""
+metadata = MetaData(naming_convention=NAMING)
 
-    metadata = MetaData(naming_convention=NAMING)
+
+class Rows:
+    """A table written as a class: `Model.arch` is the column, `select(Model)`/`insert(Model)` the table.
+
+    SQLAlchemy Core tables, not ORM mappings: the commands read and write plain rows (tuples), and
+    building a declarative mapping of ~100 columns and importing `sqlalchemy.orm` cost more than a
+    whole `llmzoo list` (benchmarks/RESULTS.md). Rows come back as `Row` tuples whose fields
+    are also attributes (`row.name`).
+    """
+
+    __tablename__: ClassVar[str]
+    __table__: ClassVar[Table]
+    __table_args__: ClassVar[tuple[Any, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        columns = []
+        for key, value in list(vars(cls).items()):
+            if isinstance(value, Column):
+                value.name = value.key = key
+                columns.append(value)
+        cls.__table__ = Table(cls.__tablename__, metadata, *columns, *cls.__table_args__)
+
+    @classmethod
+    def __clause_element__(cls) -> Table:
+        return cls.__table__
 
 
 def _fk(target: str, ondelete: str | None = None) -> ForeignKey:
@@ -50,161 +75,161 @@ def _fk(target: str, ondelete: str | None = None) -> ForeignKey:
     return ForeignKey(target, deferrable=True, initially="IMMEDIATE", ondelete=ondelete)
 
 
-class Source(Base):
+class Source(Rows):
     __tablename__ = "sources"
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    url: Mapped[str] = mapped_column(Text)
-    title: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(20))
-    published: Mapped[str | None] = mapped_column(String(10))
-    origin: Mapped[str] = mapped_column(String(10), default="curated")
+    id = Column(String(200), primary_key=True)
+    url = Column(Text, nullable=False)
+    title = Column(Text, nullable=False)
+    kind = Column(String(20), nullable=False)
+    published = Column(String(10))
+    origin = Column(String(10), default="curated", nullable=False)
 
 
-class Organization(Base):
+class Organization(Rows):
     __tablename__ = "organizations"
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    country: Mapped[str | None] = mapped_column(String(2))
-    kind: Mapped[str] = mapped_column(String(20))
-    origin: Mapped[str] = mapped_column(String(10), default="curated")
+    id = Column(String(200), primary_key=True)
+    name = Column(Text, nullable=False)
+    country = Column(String(2))
+    kind = Column(String(20), nullable=False)
+    origin = Column(String(10), default="curated", nullable=False)
 
 
-class Family(Base):
+class Family(Rows):
     __tablename__ = "families"
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    org_id: Mapped[str] = mapped_column(_fk("organizations.id"), index=True)
-    note: Mapped[str | None] = mapped_column(Text)
-    origin: Mapped[str] = mapped_column(String(10), default="curated")
+    id = Column(String(200), primary_key=True)
+    name = Column(Text, nullable=False)
+    org_id = Column(_fk("organizations.id"), index=True, nullable=False)
+    note = Column(Text)
+    origin = Column(String(10), default="curated", nullable=False)
 
 
-class Model(Base):
+class Model(Rows):
     __tablename__ = "models"
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    family_id: Mapped[str | None] = mapped_column(_fk("families.id"), index=True)
-    org_id: Mapped[str] = mapped_column(_fk("organizations.id"), index=True)
-    source_id: Mapped[str] = mapped_column(_fk("sources.id"), index=True)
-    note: Mapped[str | None] = mapped_column(Text)
-    origin: Mapped[str] = mapped_column(String(10), default="curated", index=True)
+    id = Column(String(200), primary_key=True)
+    name = Column(Text, nullable=False)
+    family_id = Column(_fk("families.id"), index=True)
+    org_id = Column(_fk("organizations.id"), index=True, nullable=False)
+    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    note = Column(Text)
+    origin = Column(String(10), default="curated", index=True, nullable=False)
 
-    released: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    released_precision: Mapped[str | None] = mapped_column(String(5))
-    arch: Mapped[str | None] = mapped_column(String(20), index=True)
-    moe: Mapped[bool | None] = mapped_column(Boolean)
-    params: Mapped[float | None] = mapped_column(Float, index=True)
-    active_params: Mapped[float | None] = mapped_column(Float)
-    experts: Mapped[int | None] = mapped_column(Integer)
-    experts_active: Mapped[int | None] = mapped_column(Integer)
-    train_tokens: Mapped[float | None] = mapped_column(Float, index=True)
-    train_compute: Mapped[float | None] = mapped_column(Float)
-    context_length: Mapped[int | None] = mapped_column(BigInteger)
-    context_length_extended: Mapped[int | None] = mapped_column(BigInteger)
-    context_extension: Mapped[str | None] = mapped_column(Text)
-    layers: Mapped[int | None] = mapped_column(Integer)
-    d_model: Mapped[int | None] = mapped_column(Integer)
-    heads: Mapped[int | None] = mapped_column(Integer)
-    kv_heads: Mapped[int | None] = mapped_column(Integer)
-    attention: Mapped[str | None] = mapped_column(String(10))
-    position_encoding: Mapped[str | None] = mapped_column(String(20))
-    vocab_size: Mapped[int | None] = mapped_column(Integer)
-    modality: Mapped[str | None] = mapped_column(String(100))
-    open_weights: Mapped[bool | None] = mapped_column(Boolean, index=True)
-    license: Mapped[str | None] = mapped_column(Text)
-    hardware: Mapped[str | None] = mapped_column(Text)
-    hardware_count: Mapped[int | None] = mapped_column(Integer)
-    training_days: Mapped[float | None] = mapped_column(Float)
-    accelerator_hours: Mapped[float | None] = mapped_column(Float)
-    mfu: Mapped[float | None] = mapped_column(Float)
-    knowledge_cutoff: Mapped[dt.date | None] = mapped_column(Date)
-    knowledge_cutoff_precision: Mapped[str | None] = mapped_column(String(5))
-    training_languages: Mapped[str | None] = mapped_column(Text)
-    adaptation: Mapped[str | None] = mapped_column(String(200))
-    adaptation_data: Mapped[str | None] = mapped_column(Text)
-    accept: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    released = Column(Date, index=True)
+    released_precision = Column(String(5))
+    arch = Column(String(20), index=True)
+    moe = Column(Boolean)
+    params = Column(Float, index=True)
+    active_params = Column(Float)
+    experts = Column(Integer)
+    experts_active = Column(Integer)
+    train_tokens = Column(Float, index=True)
+    train_compute = Column(Float)
+    context_length = Column(BigInteger)
+    context_length_extended = Column(BigInteger)
+    context_extension = Column(Text)
+    layers = Column(Integer)
+    d_model = Column(Integer)
+    heads = Column(Integer)
+    kv_heads = Column(Integer)
+    attention = Column(String(10))
+    position_encoding = Column(String(20))
+    vocab_size = Column(Integer)
+    modality = Column(String(100))
+    open_weights = Column(Boolean, index=True)
+    license = Column(Text)
+    hardware = Column(Text)
+    hardware_count = Column(Integer)
+    training_days = Column(Float)
+    accelerator_hours = Column(Float)
+    mfu = Column(Float)
+    knowledge_cutoff = Column(Date)
+    knowledge_cutoff_precision = Column(String(5))
+    training_languages = Column(Text)
+    adaptation = Column(String(200))
+    adaptation_data = Column(Text)
+    accept = Column(JSON)
 
     __table_args__ = (Index("ix_models_arch_released", "arch", "released"),)
 
 
-class ModelFact(Base):
+class ModelFact(Rows):
     """Provenance of one model fact that is not (the model's source, reported, no note)."""
 
     __tablename__ = "model_facts"
-    model_id: Mapped[str] = mapped_column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
-    field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    source_id: Mapped[str] = mapped_column(_fk("sources.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12), index=True)
-    method: Mapped[str | None] = mapped_column(Text)
-    confidence: Mapped[str | None] = mapped_column(String(12))
-    note: Mapped[str | None] = mapped_column(Text)
+    model_id = Column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
+    field = Column(String(40), primary_key=True)
+    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    status = Column(String(12), index=True, nullable=False)
+    method = Column(Text)
+    confidence = Column(String(12))
+    note = Column(Text)
 
 
-class Alias(Base):
+class Alias(Rows):
     """Lookup keys: a model's id, name and aliases, normalised by `alias_key`."""
 
     __tablename__ = "aliases"
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    model_id: Mapped[str] = mapped_column(_fk("models.id", ondelete="CASCADE"), index=True)
-    alias: Mapped[str] = mapped_column(Text)
-    is_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    key = Column(String(300), primary_key=True)
+    model_id = Column(_fk("models.id", ondelete="CASCADE"), index=True, nullable=False)
+    alias = Column(Text, nullable=False)
+    is_name = Column(Boolean, default=False, nullable=False)
 
 
-class Dataset(Base):
+class Dataset(Rows):
     __tablename__ = "datasets"
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(20))
-    source_id: Mapped[str] = mapped_column(_fk("sources.id"), index=True)
-    languages: Mapped[list[str] | None] = mapped_column(JSON)
-    note: Mapped[str | None] = mapped_column(Text)
-    tokens: Mapped[float | None] = mapped_column(Float)
-    bytes: Mapped[float | None] = mapped_column(Float)
-    documents: Mapped[float | None] = mapped_column(Float)
-    origin: Mapped[str] = mapped_column(String(10), default="curated")
+    id = Column(String(200), primary_key=True)
+    name = Column(Text, nullable=False)
+    kind = Column(String(20), nullable=False)
+    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    languages = Column(JSON)
+    note = Column(Text)
+    tokens = Column(Float)
+    bytes = Column(Float)
+    documents = Column(Float)
+    origin = Column(String(10), default="curated", nullable=False)
 
 
-class DatasetFact(Base):
+class DatasetFact(Rows):
     """Provenance of one dataset size fact that is not (the dataset's source, reported, no note)."""
 
     __tablename__ = "dataset_facts"
-    dataset_id: Mapped[str] = mapped_column(_fk("datasets.id", ondelete="CASCADE"), primary_key=True)
-    field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    source_id: Mapped[str] = mapped_column(_fk("sources.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12))
-    method: Mapped[str | None] = mapped_column(Text)
-    confidence: Mapped[str | None] = mapped_column(String(12))
-    note: Mapped[str | None] = mapped_column(Text)
+    dataset_id = Column(_fk("datasets.id", ondelete="CASCADE"), primary_key=True)
+    field = Column(String(40), primary_key=True)
+    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    status = Column(String(12), nullable=False)
+    method = Column(Text)
+    confidence = Column(String(12))
+    note = Column(Text)
 
 
-class ModelDataset(Base):
+class ModelDataset(Rows):
     """A dataset in a model's training mixture."""
 
     __tablename__ = "model_datasets"
-    model_id: Mapped[str] = mapped_column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
-    dataset_id: Mapped[str] = mapped_column(_fk("datasets.id"), primary_key=True, index=True)
-    share: Mapped[float | None] = mapped_column(Float)
-    epochs: Mapped[float | None] = mapped_column(Float)
-    tokens: Mapped[float | None] = mapped_column(Float)
-    source_id: Mapped[str] = mapped_column(_fk("sources.id"), index=True)
-    note: Mapped[str | None] = mapped_column(Text)
-    origin: Mapped[str] = mapped_column(String(10), default="curated")
+    model_id = Column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
+    dataset_id = Column(_fk("datasets.id"), primary_key=True, index=True)
+    share = Column(Float)
+    epochs = Column(Float)
+    tokens = Column(Float)
+    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    note = Column(Text)
+    origin = Column(String(10), default="curated", nullable=False)
 
 
-class Lineage(Base):
+class Lineage(Rows):
     """child was derived from parent by relation."""
 
     __tablename__ = "lineage"
-    child_id: Mapped[str] = mapped_column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
-    parent_id: Mapped[str] = mapped_column(_fk("models.id"), primary_key=True, index=True)
-    relation: Mapped[str] = mapped_column(String(20))
-    source_id: Mapped[str] = mapped_column(_fk("sources.id"), index=True)
-    note: Mapped[str | None] = mapped_column(Text)
-    origin: Mapped[str] = mapped_column(String(10), default="curated")
+    child_id = Column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
+    parent_id = Column(_fk("models.id"), primary_key=True, index=True)
+    relation = Column(String(20), nullable=False)
+    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    note = Column(Text)
+    origin = Column(String(10), default="curated", nullable=False)
 
 
-class Meta(Base):
+class Meta(Rows):
     """Key-value facts about the catalogue itself (data fingerprint, llmzoo version)."""
 
     __tablename__ = "catalog_meta"
-    key: Mapped[str] = mapped_column(String(50), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+    key = Column(String(50), primary_key=True)
+    value = Column(Text, nullable=False)

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from catalog.db import reading
 from catalog.display import LABELS, human
@@ -409,23 +408,21 @@ def iter_model_details(engine: Engine, ids: Sequence[str], batch: int = BATCH) -
     Yields dicts of exactly the shape `catalog.queries.get_model` returns (a test checks it).
     """
     with reading(engine) as conn:
-        session = Session(bind=conn)
-        orgs = {o.id: o for o in session.scalars(select(Organization))}
-        families = {f.id: f for f in session.scalars(select(Family))}
+        orgs = {o.id: o for o in conn.execute(select(Organization))}
+        families = {f.id: f for f in conn.execute(select(Family))}
         sources: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), batch):
             part = list(ids[start:start + batch])
-            models = {m.id: m for m in session.scalars(select(Model).where(Model.id.in_(part)))}
+            models = {m.id: m for m in conn.execute(select(Model).where(Model.id.in_(part)))}
             related = _related(conn, part)
             cited = {s for m in models.values() for s in _cited(m, related, m.id)} - set(sources)
             for chunk in _chunks(sorted(cited)):
-                for s in session.scalars(select(Source).where(Source.id.in_(chunk))):
+                for s in conn.execute(select(Source).where(Source.id.in_(chunk))):
                     sources[s.id] = {"url": s.url, "title": s.title, "kind": s.kind, "published": s.published}
             for model_id in part:
                 model = models.get(model_id)
                 if model is not None:
                     yield _detail(model, orgs, families, related, sources)
-            session.expunge_all()
 
 
 def _chunks(items: Sequence[str], size: int = BATCH) -> Iterator[list[str]]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from catalog.datapath import data_dir, data_files, fingerprint
 from catalog.db import describe, writing
 from catalog.errors import DatabaseError, DataError
-from catalog.loading import Bundle, data_dir, data_files, fingerprint, load_directory
-from catalog.records import DATASET_FACTS, DATE_FACTS, MODEL_FACTS, Fact, ModelRecord
 from catalog.schema import (
     Alias,
     Dataset,
@@ -24,15 +23,16 @@ from catalog.schema import (
     Organization,
     Source,
 )
-from catalog.validation import alias_key, check_bundle
+from catalog.vocab import DATASET_FACTS, DATE_FACTS, LIST_FACTS, MODEL_FACTS, alias_key
+
+if TYPE_CHECKING:  # the YAML loader and pydantic records load only when the curated data changed
+    from catalog.loading import Bundle
+    from catalog.records import Fact, ModelRecord
 
 # Tables in the order rows are inserted (parents first) and deleted (reverse).
 TABLES = (Source, Organization, Family, Model, ModelFact, Alias, Dataset, DatasetFact,
           ModelDataset, Lineage)
 DATA_KEY = "data_fingerprint"
-
-
-LIST_FACTS = ("modality", "training_languages", "adaptation")
 
 
 def _store_value(name: str, value: Any) -> Any:
@@ -149,6 +149,9 @@ def refresh_curated(engine: Engine, force: bool = False) -> bool:
     with engine.connect() as conn:
         if not force and get_meta(conn, DATA_KEY) == stamp:
             return False
+    from catalog.loading import load_directory
+    from catalog.validation import check_bundle
+
     try:
         bundle = load_directory()
     except DataError as exc:

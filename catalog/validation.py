@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from catalog.loading import Bundle
-from catalog.records import ModelRecord
+from catalog.vocab import alias_key  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:
+    from catalog.loading import Bundle
+    from catalog.records import ModelRecord
 
 TOKENS_PER_PARAM = (0.1, 10000.0)
 COMPUTE_TOLERANCE = 3.0
-
-
-def alias_key(text: str) -> str:
-    """Lookup key of a name: case and punctuation ignored, except between two digits.
-
-    "LLaMA-2 70B", "llama2-70b" and "Llama 2 70B" all give "llama2-70b"; a decimal point stays
-    ("GPT-3 1.3B" -> "gpt3-1.3b"), so 1.3B and 13B never meet.
-    """
-    low = text.lower()
-    low = re.sub(r"(?<=\d)\s*\.\s*(?=\d)", "\x01", low)
-    low = re.sub(r"(?<=\d)[^0-9a-z\x01]+(?=\d)", "\x00", low)
-    low = re.sub(r"[^0-9a-z\x00\x01]+", "", low)
-    return low.replace("\x00", "-").replace("\x01", ".")
 
 
 @dataclass

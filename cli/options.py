@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from catalog.queries import Filters
-from catalog.records import ADAPTATIONS, ARCHITECTURES
+from catalog.vocab import ADAPTATIONS, ARCHITECTURES
 
 F = Callable[..., Any]
 

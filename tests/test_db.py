@@ -14,7 +14,7 @@ from sqlalchemy import func, inspect, select, text
 
 from catalog.db import make_engine, open_catalog
 from catalog.migrate import alembic_config, head, revisions, run_downgrade, run_upgrade
-from catalog.schema import KNOWN_REVISIONS, SCHEMA_REVISION, Base, Model
+from catalog.schema import KNOWN_REVISIONS, SCHEMA_REVISION, Model, metadata
 from cli.main import cli
 from tests.conftest import REPO
 
@@ -31,7 +31,7 @@ def test_blank_database_upgraded_to_head_matches_orm(db):
     engine = make_engine(db)
     run_upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == []
     engine.dispose()
 
@@ -177,7 +177,8 @@ from cli.main import cli
 try:
     cli([{args}], standalone_mode=False)
 finally:
-    heavy = sorted(m for m in ("pandas", "altair", "alembic", "vl_convert", "numpy") if m in sys.modules)
+    heavy = sorted(m for m in ("pandas", "altair", "alembic", "vl_convert", "numpy", "pydantic", "yaml",
+                               "sqlalchemy.orm") if m in sys.modules)
     print("HEAVY:", ",".join(heavy))
 """
 
@@ -185,6 +186,7 @@ finally:
 @pytest.mark.parametrize("args", [["list", "--arch", "causal-decoder", "--limit", "3"], ["show", "llama-7b"],
                                   ["stats"], ["export", "-o", "-"]])
 def test_query_commands_do_not_import_heavy_modules(tmp_path, args):
+    """Read-only commands on an up-to-date catalogue skip the data stack, records, YAML and the ORM."""
     env = {**os.environ, "LLMZOO_DB": str(tmp_path / "c.db")}
     subprocess.run([sys.executable, "-c", LIGHT.format(args='"list"')], env=env, check=True,
                    capture_output=True, cwd=REPO)  # first use creates the database (needs alembic)
