@@ -193,3 +193,25 @@ def test_query_commands_do_not_import_heavy_modules(tmp_path, args):
     out = subprocess.run([sys.executable, "-c", LIGHT.format(args=", ".join(map(repr, args)))], env=env,
                          check=True, capture_output=True, text=True, cwd=REPO).stdout
     assert out.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_orm_classes_read_the_same_tables(engine):
+    """catalog.orm maps classes onto the Core tables: objects, relationships and provenance."""
+    from sqlalchemy.orm import Session
+
+    from catalog import orm
+
+    with Session(engine) as session:
+        alpaca = session.get_one(orm.Model, "alpaca-7b")
+        assert (alpaca.name, alpaca.organization.id, alpaca.family.id) == ("Alpaca 7B", "stanford", "alpaca")
+        assert [(p.parent.id, p.relation) for p in alpaca.parents] == [("llama-7b", "instruction-tune")]
+        assert [(f.field, f.status, f.method) for f in alpaca.facts] == [
+            ("params", "derived", "same as its parent LLaMA 7B")]
+        llama = session.get_one(orm.Model, "llama-7b")
+        assert [c.child.id for c in llama.children] == ["alpaca-7b"]
+        assert [a.alias for a in llama.aliases if not a.is_name] == ["llama-1-7b"]  # "LLaMA-7B" has the key of the name
+        assert [(d.dataset.id, d.share) for d in llama.datasets] == [("c4", 0.15)]
+        assert llama.params == 6.7e9 and llama.source.id == "touvron2023llama"
+        prefix = session.scalars(select(orm.Model.id).where(orm.Model.arch == "prefix-decoder")).all()
+        assert prefix == ["glm-130b"]
+    assert orm.Base.metadata is metadata
