@@ -13,7 +13,8 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from catalog.errors import CatalogError
-from catalog.queries import Filters, export_columns, iter_export
+from catalog.queries import COMPUTED, Filters, export_columns, iter_export_batches
+from catalog.vocab import MODEL_FACTS
 
 EXPORT_FORMATS = ("csv", "json", "jsonl")
 
@@ -31,41 +32,71 @@ def format_for(output: str, fmt: str | None) -> str:
                        "use .csv, .json or .jsonl, or --format")
 
 
-def _csv(rows: Iterator[dict[str, Any]], columns: list[str], stream: IO[str]) -> int:
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(value, ensure_ascii=False), without its set-up
+
+
+def _csv(batches: Iterator[list[list[Any]]], columns: list[str], stream: IO[str]) -> int:
     import csv
 
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
+    typed = _typed_columns(columns)
     count = 0
-    for row in rows:  # most cells are empty or text: those skip the call
-        writer.writerow(["" if v is None else v if type(v) is str else _csv_cell(v) for v in map(row.get, columns)])
-        count += 1
+    for rows in batches:  # text cells go as they are: the writer writes None as ""
+        for row in rows:
+            for at in typed:
+                value = row[at]
+                if value is not None and (cell := _CELLS.get(value.__class__, _csv_cell)) is not None:
+                    row[at] = cell(value)
+        writer.writerows(rows)
+        count += len(rows)
     return count
+
+
+def _typed_columns(columns: list[str]) -> list[int]:
+    """Positions of the columns whose values may be other than text: numbers, booleans, lists, dicts."""
+    from sqlalchemy import Date, String
+
+    from catalog.schema import Model
+
+    table = Model.__table__.c
+    return [at for at, name in enumerate(columns)
+            if name in ("parents", "datasets", "accept", *COMPUTED)
+            or (name in MODEL_FACTS and not isinstance(table[name].type, (String, Date)))]
 
 
 def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+        return _JSON(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value) if not value.is_integer() or abs(value) >= 1e16 else str(int(value))
+        return _float_cell(value)
     return value
 
 
-def _json_lines(rows: Iterator[dict[str, Any]], columns: list[str], stream: IO[str], array: bool) -> int:
+def _float_cell(value: float) -> str:
+    return repr(value) if not value.is_integer() or abs(value) >= 1e16 else str(int(value))
+
+
+# `_csv_cell` by type, for the types an export holds (None: written as it is); others go to `_csv_cell`.
+_CELLS: dict[type, Any] = {str: None, int: None, float: _float_cell, bool: _csv_cell, list: _JSON, dict: _JSON}
+
+
+def _json_lines(batches: Iterator[list[list[Any]]], columns: list[str], stream: IO[str], array: bool) -> int:
     count = 0
     if array:
         stream.write("[")
-    for row in rows:
-        text = json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False)
-        if array:
-            stream.write(("," if count else "") + "\n  " + text)
-        else:
-            stream.write(text + "\n")
-        count += 1
+    for rows in batches:
+        for row in rows:
+            text = _JSON(dict(zip(columns, row)))
+            if array:
+                stream.write(("," if count else "") + "\n  " + text)
+            else:
+                stream.write(text + "\n")
+            count += 1
     if array:
         stream.write("\n]\n" if count else "]\n")
     return count
@@ -76,7 +107,7 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
     """Write every matching model to output ('-' for stdout); the file appears whole or not at all."""
     fmt = format_for(output, fmt)
     columns = export_columns()
-    rows = iter_export(engine, filters, sort)
+    rows = iter_export_batches(engine, filters, sort)
     if output == "-":
         return _dump(rows, columns, fmt, sys.stdout)
     target = Path(output)
@@ -97,7 +128,7 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
     return count
 
 
-def _dump(rows: Iterator[dict[str, Any]], columns: list[str], fmt: str, stream: IO[str]) -> int:
+def _dump(rows: Iterator[list[list[Any]]], columns: list[str], fmt: str, stream: IO[str]) -> int:
     if fmt == "csv":
         return _csv(rows, columns, stream)
     return _json_lines(rows, columns, stream, array=(fmt == "json"))

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, String, and_, cast, func, literal, or_, select
+from sqlalchemy import Connection, Engine, String, and_, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.db import reading
@@ -376,67 +376,141 @@ def export_columns() -> list[str]:
 def iter_export(engine: Engine, filters: Filters | None = None, sort: str | None = None,
                 batch: int = 2000) -> Iterator[dict[str, Any]]:
     """Stream one flat dict per model with provenance columns (memory bounded by one batch)."""
+    columns = export_columns()
+    for rows in iter_export_batches(engine, filters, sort, batch):
+        for row in rows:
+            yield dict(zip(columns, row))
+
+
+def iter_export_batches(engine: Engine, filters: Filters | None = None, sort: str | None = None,
+                        batch: int = 2000) -> Iterator[list[list[Any]]]:
+    """`iter_export` as lists of rows, each a list of values in the order of `export_columns()`.
+
+    The values are those of `iter_export` (no dict per row): a writer picks what it needs by position.
+    """
     filters = filters or Filters()
-    fact_cols = list(MODEL_FACTS)
-    stmt = _base_select(["id", "name", "family", "org", "origin", *[f"{d}_precision" for d in DATE_FACTS],
-                         *fact_cols], filters)
-    stmt = stmt.add_columns(Model.source_id.label("source"), Model.note.label("note"), Model.accept.label("accept"),
-                            Source.url.label("source_url")).join(Source, Source.id == Model.source_id)
-    stmt = stmt.order_by(*order_by(sort))
+    raw = engine.dialect.name == "sqlite"  # dates and JSON as SQLite stores them, parsed only if needed
+    stmt = _base_select(["id", "name", "family", "org", "origin"], filters).add_columns(
+        Model.source_id, Source.url, Model.note, type_coerce(Model.accept, String) if raw else Model.accept,
+        *[type_coerce(COLUMNS[name], String) if raw and name in DATE_FACTS else COLUMNS[name]
+          for name in MODEL_FACTS],
+        *[COLUMNS[f"{name}_precision"] for name in DATE_FACTS],
+    ).join(Source, Source.id == Model.source_id).order_by(*order_by(sort))
     with reading(engine) as conn:
         users = _UserRecords(conn)
         result = conn.execution_options(yield_per=batch).execute(stmt)
         for chunk in result.partitions(batch):
-            rows = [dict(r._mapping) for r in chunk]
-            special = _chunk_lookup(conn, [r["id"] for r in rows])
-            sources = _chunk_sources(conn, rows, special, users)
-            for row in rows:
-                out = _export_row(row, special, sources)
-                out["refs"] = _refs(row, special, sources, users) if row["origin"] == "user" else None
-                yield out
+            lookup = _chunk_lookup(conn, [r[0] for r in chunk])
+            user_rows = [r for r in chunk if r[4] == "user"]
+            sources = _chunk_sources(conn, user_rows, lookup, users) if user_rows else {}
+            yield [_export_row(row, lookup, sources, users, raw) for row in chunk]
+
+
+# Where `iter_export_batches` finds each value in its query's rows, and puts it in export_columns().
+_AT = {name: i for i, name in enumerate(export_columns())}
+_VALUE_AT = 9  # the facts follow id, name, family, org, origin, source, source_url, note, accept
+_PRECISION_AT = {name: _VALUE_AT + len(MODEL_FACTS) + i for i, name in enumerate(DATE_FACTS)}
+_PLAIN_FACTS = tuple((_VALUE_AT + i, _AT[name], _AT[f"{name}_status"])
+                     for i, name in enumerate(MODEL_FACTS) if name not in DATE_FACTS)
+_DATE_FACTS = tuple((_VALUE_AT + i, _PRECISION_AT[name], _AT[name], _AT[f"{name}_status"])
+                    for i, name in enumerate(MODEL_FACTS) if name in DATE_FACTS)
+_STATUS_AT = {name: _AT[f"{name}_status"] for name in MODEL_FACTS}  # then source, method, confidence, note
+_COMPUTED_INPUTS = tuple((name, _VALUE_AT + list(MODEL_FACTS).index(name)) for name in
+                         ("params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS))
+_WIDTH = len(_AT)
+_JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # = json.dumps(..., sort_keys=True)
+_PARENTS_AT, _DATASETS_AT, _ACCEPT_AT, _REFS_AT = (_AT[name] for name in ("parents", "datasets", "accept", "refs"))
+_COMPUTED_AT = tuple((name, _AT[name]) for name in COMPUTED)
+
+
+def _export_row(row: Any, lookup: dict[str, Any], sources: dict[str, str], users: _UserRecords,
+                raw: bool) -> list[Any]:
+    """One model as a list over export_columns(); `row` is a row of the query of iter_export_batches."""
+    model_id, url = row[0], row[6]
+    out = [None] * _WIDTH
+    out[0:7] = row[0:7]  # id, name, family, org, origin, source, source_url: the first columns of both
+    aliases = lookup["aliases"].get(model_id)
+    out[_AT["aliases"]], out[_AT["note"]] = ";".join(aliases) if aliases else None, row[7]
+    for at, value_at, status_at in _PLAIN_FACTS:  # a fact without a provenance row: reported by the model's source
+        value = row[at]
+        if value is not None:
+            out[value_at], out[status_at], out[status_at + 1] = value, "reported", url
+    for at, precision_at, value_at, status_at in _DATE_FACTS:
+        value = row[at]
+        if value is not None:
+            out[value_at] = value if value.__class__ is str else value.isoformat()
+            out[value_at + 1], out[status_at], out[status_at + 1] = row[precision_at], "reported", url
+    facts = lookup["facts"].get(model_id)
+    if facts:
+        for name, (_source_id, status, cited_url, method, confidence, note) in facts.items():
+            status_at = _STATUS_AT.get(name)
+            if status_at is not None:
+                out[status_at:status_at + 5] = status, cited_url, method, confidence, note
+    parents, links = lookup["parents"].get(model_id), lookup["datasets"].get(model_id)
+    if parents:
+        out[_PARENTS_AT] = [{"model": p[0], "relation": p[1], "source": p[2], "note": p[3]} for p in parents]
+    if links:
+        out[_DATASETS_AT] = [{"dataset": d[0], "share": d[1], "epochs": d[2], "tokens": d[3], "source": d[4],
+                         "note": d[5]} for d in links]
+    accept = row[8]
+    if raw and accept is not None:
+        accept = None if accept == "null" else json.loads(accept)
+    out[_ACCEPT_AT] = accept or None
+    if row[4] == "user":
+        out[_REFS_AT] = _refs(row, facts, parents, links, sources, users)
+    computed = add_computed({name: row[at] for name, at in _COMPUTED_INPUTS})
+    for name, at in _COMPUTED_AT:
+        out[at] = computed[name]
+    return out
 
 
 def _chunk_lookup(conn: Connection, ids: list[str]) -> dict[str, Any]:
-    """Provenance, aliases, parents and training data of a batch of models, by model id."""
-    facts: dict[str, dict[str, Any]] = {}
-    for r in conn.execute(select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status,
-                                 ModelFact.method, ModelFact.confidence, ModelFact.note)
-                          .where(ModelFact.model_id.in_(ids))):
-        facts.setdefault(r.model_id, {})[r.field] = r
+    """Provenance, aliases, parents and training data of a batch of models, by model id (tuples, urls joined)."""
+    facts: dict[str, dict[str, tuple[Any, ...]]] = {}
+    for model_id, name, *rest in conn.execute(
+            select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status, Source.url,
+                   ModelFact.method, ModelFact.confidence, ModelFact.note)
+            .outerjoin(Source, Source.id == ModelFact.source_id).where(ModelFact.model_id.in_(ids))):
+        facts.setdefault(model_id, {})[name] = rest
     aliases: dict[str, list[str]] = {}
     for model_id, alias in conn.execute(select(Alias.model_id, Alias.alias).where(
             Alias.model_id.in_(ids), Alias.is_name.is_(False)).order_by(Alias.alias)):
         aliases.setdefault(model_id, []).append(alias)
-    parents: dict[str, list[dict[str, Any]]] = {}
-    for r in conn.execute(select(Lineage.child_id, Lineage.parent_id, Lineage.relation, Lineage.source_id,
-                                 Lineage.note).where(Lineage.child_id.in_(ids)).order_by(Lineage.parent_id)):
-        parents.setdefault(r.child_id, []).append({"model": r.parent_id, "relation": r.relation,
-                                                   "source_id": r.source_id, "note": r.note})
-    data: dict[str, list[dict[str, Any]]] = {}
-    for r in conn.execute(select(ModelDataset).where(ModelDataset.model_id.in_(ids))
-                          .order_by(ModelDataset.model_id, ModelDataset.dataset_id)).mappings():
-        data.setdefault(r["model_id"], []).append({"dataset": r["dataset_id"], "share": r["share"],
-                                                   "epochs": r["epochs"], "tokens": r["tokens"],
-                                                   "source_id": r["source_id"], "note": r["note"]})
+    parents: dict[str, list[tuple[Any, ...]]] = {}  # (parent, relation, url, note, source id)
+    for child_id, *rest in conn.execute(
+            select(Lineage.child_id, Lineage.parent_id, Lineage.relation, Source.url, Lineage.note,
+                   Lineage.source_id).outerjoin(Source, Source.id == Lineage.source_id)
+            .where(Lineage.child_id.in_(ids)).order_by(Lineage.parent_id)):
+        parents.setdefault(child_id, []).append(rest)
+    data: dict[str, list[tuple[Any, ...]]] = {}  # (dataset, share, epochs, tokens, url, note, source id)
+    for model_id, *rest in conn.execute(
+            select(ModelDataset.model_id, ModelDataset.dataset_id, ModelDataset.share, ModelDataset.epochs,
+                   ModelDataset.tokens, Source.url, ModelDataset.note, ModelDataset.source_id)
+            .outerjoin(Source, Source.id == ModelDataset.source_id).where(ModelDataset.model_id.in_(ids))
+            .order_by(ModelDataset.model_id, ModelDataset.dataset_id)):
+        data.setdefault(model_id, []).append(rest)
     return {"facts": facts, "aliases": aliases, "parents": parents, "datasets": data}
 
 
-def _chunk_sources(conn: Connection, rows: list[dict[str, Any]], special: dict[str, Any],
-                   users: _UserRecords) -> dict[str, dict[str, Any]]:
-    """The sources a batch of models cites (their own, their facts', parents' and data's), by id."""
-    ids = {r["source"] for r in rows}
-    for provenance in special["facts"].values():
-        ids.update(f.source_id for f in provenance.values())
-    for links in (*special["parents"].values(), *special["datasets"].values()):
-        ids.update(link["source_id"] for link in links)
-    datasets = {link["dataset"] for links in special["datasets"].values() for link in links}
+def _chunk_sources(conn: Connection, rows: list[Any], lookup: dict[str, Any],
+                   users: _UserRecords) -> dict[str, str]:
+    """The user-added sources the user models of a batch cite, by id, as the JSON text of their record."""
+    ids = {r[5] for r in rows}
+    datasets = set()
+    for r in rows:
+        model_id = r[0]
+        ids.update(f[0] for f in lookup["facts"].get(model_id, {}).values())
+        ids.update(p[4] for p in lookup["parents"].get(model_id, ()))
+        for link in lookup["datasets"].get(model_id, ()):
+            ids.add(link[6])
+            datasets.add(link[0])
     ids.update(d["source"] for d in users.find("datasets", datasets).values())
-    users.find("organizations", {r["org"] for r in rows})  # one query per batch, not one per new id
-    users.find("families", {r["family"] for r in rows})
-    wanted, found = sorted(ids), {}
+    users.find("organizations", {r[3] for r in rows})  # one query per batch, not one per new id
+    users.find("families", {r[2] for r in rows})
+    wanted, found = sorted(i for i in ids if i is not None), {}
     for start in range(0, len(wanted), 500):
-        found.update((r["id"], dict(r)) for r in conn.execute(
-            select(Source).where(Source.id.in_(wanted[start:start + 500]))).mappings())
+        found.update((r["id"], _JSON_SORTED(user_record("sources", r))) for r in conn.execute(
+            select(Source).where(Source.id.in_(wanted[start:start + 500]), Source.origin == "user")).mappings())
     return found
 
 
@@ -448,6 +522,7 @@ class _UserRecords:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.known: dict[str, dict[str, dict[str, Any] | None]] = {key: {} for key in self.TABLES}
+        self.texts: dict[str, dict[str, str]] = {key: {} for key in self.TABLES}
 
     def find(self, key: str, ids: Iterable[str | None]) -> dict[str, dict[str, Any]]:
         """The user-added records among `ids`, as a self-contained export writes them."""
@@ -458,6 +533,7 @@ class _UserRecords:
             known.update(dict.fromkeys(chunk))
             for r in self.conn.execute(select(table).where(table.id.in_(chunk), table.origin == "user")).mappings():
                 known[r["id"]] = user_record(key, r)
+                self.texts[key][r["id"]] = _JSON_SORTED(known[r["id"]])
         return {i: known[i] for i in ids if i is not None and known.get(i) is not None}
 
     def one(self, key: str, record_id: str) -> dict[str, Any] | None:
@@ -488,69 +564,33 @@ def user_definitions(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
     return out
 
 
-def _refs(row: dict[str, Any], special: dict[str, Any], sources: dict[str, dict[str, Any]],
-          users: _UserRecords) -> str | None:
-    """JSON of the user-defined records a row refers to (so a file can be imported elsewhere)."""
-    model_id, out = row["id"], {}
-    cited = {row["source"], *(f.source_id for f in special["facts"].get(model_id, {}).values()),
-             *(p["source_id"] for p in special["parents"].get(model_id, ()))}
-    links = special["datasets"].get(model_id)
+def _refs(row: Any, facts: dict[str, Any] | None, parents: list[Any] | None, links: list[Any] | None,
+          sources: dict[str, str], users: _UserRecords) -> str | None:
+    """JSON of the user-defined records a row refers to (so a file can be imported elsewhere).
+
+    The text of `json.dumps({...}, ensure_ascii=False, sort_keys=True)`, joined from the JSON of each
+    record (written once per batch or per record): keys datasets, families, organizations, sources.
+    """
+    cited = {row[5]}
+    if facts:
+        cited.update(f[0] for f in facts.values())
+    if parents:
+        cited.update(p[4] for p in parents)
+    parts = []
     if links:
-        datasets = users.find("datasets", [d["dataset"] for d in links])
-        cited.update([*(d["source_id"] for d in links), *(d["source"] for d in datasets.values())])
+        datasets = users.find("datasets", [d[0] for d in links])
+        cited.update(d[6] for d in links)
         if datasets:
-            out["datasets"] = [datasets[i] for i in sorted(datasets)]
-    for key, record_id in (("organizations", row["org"]), ("families", row["family"])):
-        if record_id is not None and (found := users.one(key, record_id)) is not None:
-            out[key] = [found]
-    mine = sorted(i for i in cited if i in sources and sources[i]["origin"] == "user")
+            cited.update(d["source"] for d in datasets.values())
+            texts = users.texts["datasets"]
+            parts.append('"datasets": [' + ", ".join(texts[i] for i in sorted(datasets)) + "]")
+    for key, record_id in (("families", row[2]), ("organizations", row[3])):
+        if record_id is not None and users.one(key, record_id) is not None:
+            parts.append(f'"{key}": [{users.texts[key][record_id]}]')
+    mine = sorted(i for i in cited if i in sources)
     if mine:
-        out["sources"] = [user_record("sources", sources[i]) for i in mine]
-    return json.dumps(out, ensure_ascii=False, sort_keys=True) if out else None
-
-
-_EXPORT_FACTS = tuple((name, name in DATE_FACTS, f"{name}_precision", f"{name}_status", f"{name}_source",
-                       f"{name}_method", f"{name}_confidence", f"{name}_note") for name in MODEL_FACTS)
-
-
-_EXPORT_EMPTY = {name: None for fact in _EXPORT_FACTS for name in (fact[0], *fact[2:])}
-
-
-def _export_row(row: dict[str, Any], special: dict[str, Any], sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    model_id = row["id"]
-    out = {k: row[k] for k in ("id", "name", "family", "org", "origin", "source", "source_url", "note")}
-    out["accept"] = row["accept"] or None
-    out["aliases"] = ";".join(special["aliases"].get(model_id, [])) or None
-    out.update(_EXPORT_EMPTY)  # then only the facts a model has are filled in
-    provenance = special["facts"].get(model_id, {})
-    for name, is_date, precision, status, source, method, confidence, note in _EXPORT_FACTS:
-        value, prov = row[name], provenance.get(name)
-        if value is None and prov is None:
-            continue
-        if is_date:
-            out[name] = value.isoformat() if value else None
-            out[precision] = row[precision] if value else None
-        else:
-            out[name] = value
-        if prov is not None:
-            cited = sources.get(prov.source_id)
-            out[status], out[source] = prov.status, cited["url"] if cited else None
-            out[method], out[confidence], out[note] = prov.method, prov.confidence, prov.note
-        else:
-            out[status], out[source] = "reported", row["source_url"]
-    out["parents"] = [{"model": p["model"], "relation": p["relation"], "source": _url(sources, p["source_id"]),
-                       "note": p["note"]} for p in special["parents"].get(model_id, [])] or None
-    out["datasets"] = [{**{k: d[k] for k in ("dataset", "share", "epochs", "tokens")},
-                        "source": _url(sources, d["source_id"]), "note": d["note"]}
-                       for d in special["datasets"].get(model_id, [])] or None
-    computed = add_computed(row)  # adds the computed keys; the row is not used for anything else
-    out.update({k: computed[k] for k in COMPUTED})
-    return out
-
-
-def _url(sources: dict[str, dict[str, Any]], source_id: str) -> str | None:
-    cited = sources.get(source_id)
-    return cited["url"] if cited else None
+        parts.append('"sources": [' + ", ".join(sources[i] for i in mine) + "]")
+    return "{" + ", ".join(parts) + "}" if parts else None
 
 
 STATUS_FIELDS = ("released", "arch", "params", "active_params", "train_tokens", "train_compute", "context_length")
