@@ -540,6 +540,7 @@ class _Batch:
     planned: list[_Planned]
     problems: list[str]
     read: int
+    rows: int
 
 
 class _Reader:
@@ -566,7 +567,7 @@ class _Reader:
             item = self._plan(row, where, problems)
             if item is not None:
                 planned.append(item)
-        return _Batch(refs, planned, problems, self.read)
+        return _Batch(refs, planned, problems, self.read, len(rows))
 
     def _plan(self, row: dict[str, Any], where: str, problems: list[str]) -> _Planned | None:
         try:
@@ -647,10 +648,12 @@ class _Writer:
         self.compared: set[tuple[str, str]] = set()  # records stored before the import, compared once
         self.met: set[str] = set()  # models stored before the import that the file names
         self.today = dt.date.today()
+        self.rows = 0  # rows of the file handled so far
         changes.other.update({section: 0 for section in _REF_TABLES})
 
     def add(self, batch: _Batch) -> None:
         """Check and write one batch."""
+        self.rows += batch.rows
         self.problems.extend(batch.problems)
         planned: dict[str, _Planned] = {}
         for item in batch.planned:
@@ -918,13 +921,14 @@ def _batches(rows: Iterator[tuple[int, dict[str, Any]]], size: int) -> Iterator[
 
 
 def import_export(engine: Engine, path: Path, fmt: str | None = None, on_conflict: str = "fail",
-                  dry_run: bool = False, progress: Callable[[int], None] | None = None) -> Changes:
+                  dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> Changes:
     """Import an export file (CSV, JSON or JSON Lines) as user models, in one transaction.
 
     The rows are read, checked and written in batches, so memory stays flat however long the
     file; the checks and messages are those of `read_export` followed by `add_bundle`, and so is
     the outcome: every row is written, or on any problem (or a dry run, or an interruption, even
-    SIGKILL) nothing is. `progress`, if given, is called after each batch with the bytes read.
+    SIGKILL) nothing is. `progress`, if given, is called after each batch with the bytes of the
+    file read so far and the number of rows written so far.
     """
     if on_conflict not in CONFLICT_POLICIES:
         raise CatalogError(f"--on-conflict must be one of {', '.join(CONFLICT_POLICIES)}")
@@ -938,7 +942,7 @@ def import_export(engine: Engine, path: Path, fmt: str | None = None, on_conflic
                 for batch in _read(path, fmt, url_ids):
                     writer.add(batch)
                     if progress is not None:
-                        progress(batch.read)
+                        progress(batch.read, writer.rows)
                 writer.finish()
             if dry_run:
                 raise _DryRun

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -165,16 +166,67 @@ def import_(ctx: click.Context, file: Path, source_format: str, fmt: str | None,
                  source_url=source_url)
 
 
+class _ImportProgress:
+    """One line on stderr, redrawn at most four times a second: the share of the file read, the rows
+    written, their rate and the time left; the last state stays on screen when the import ends."""
+
+    def __init__(self, file: Path, stream: Any, clock: Callable[[], float] = time.monotonic) -> None:
+        self.name, self.size, self.stream, self.clock = file.name, max(file.stat().st_size, 1), stream, clock
+        self.start = self.drawn = clock()
+        self.read = self.rows = 0
+
+    def __call__(self, read: int, rows: int) -> None:
+        self.read, self.rows = min(read, self.size), rows
+        now = self.clock()
+        if now - self.drawn >= 0.25:
+            self.drawn = now
+            self._draw(self._line(now - self.start))
+
+    def _line(self, elapsed: float) -> str:
+        share = self.read / self.size
+        if self.read >= self.size:
+            left = "checking and committing"
+        elif share > 0:
+            left = f"ETA {_clock(elapsed * (1 - share) / share)}"
+        else:
+            left = "ETA --:--"
+        return f"Importing {self.name}: {share:4.0%}  {self.rows:,} rows  {_rate(self.rows, elapsed)}  {left}"
+
+    def _draw(self, line: str) -> None:
+        self.stream.write(f"\r{line}\x1b[K")
+        self.stream.flush()
+
+    def done(self, failed: bool) -> None:
+        """Clear the line after a failure (the error message follows); else leave the final count."""
+        if failed:
+            self._draw("")
+            self.stream.write("\r")
+        else:
+            elapsed = self.clock() - self.start
+            self._draw(f"Imported {self.name}: {self.rows:,} rows in {_clock(elapsed)} ({_rate(self.rows, elapsed)})")
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f} rows/s" if seconds > 0 else "-- rows/s"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
 @contextmanager
-def _progress_bar(file: Path) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr while `file` is read, only when stderr is a terminal."""
+def _progress_bar(file: Path) -> Iterator[Callable[[int, int], None] | None]:
+    """Progress of an import on stderr, only when stderr is a terminal (pipes and tests see none)."""
     if not sys.stderr.isatty() or not file.is_file():
         yield None
         return
-    size = file.stat().st_size
-    with click.progressbar(length=size, label=f"Importing {file.name}", file=sys.stderr) as bar:
-        def step(done: int) -> None:
-            bar.update(min(done, size) - bar.pos)
-
-        yield step
-        step(size)
+    progress = _ImportProgress(file, sys.stderr)
+    try:
+        yield progress
+    except BaseException:
+        progress.done(failed=True)
+        raise
+    progress.done(failed=False)

@@ -147,3 +147,80 @@ def test_round_trip_over_generated_catalogues(tmp_path_factory, monkeypatch, mod
     second = tmp / "second.jsonl"
     assert runner.invoke(cli, ["export", "--origin", "user", "-o", str(second)]).exit_code == 0
     assert second.read_text() == first.read_text()
+
+
+def _run_with_terminal_stderr(args: list[str], db: str) -> tuple[int, str, str]:
+    """Run the CLI with stderr on a pseudo-terminal (stdout a pipe): exit status, stdout, what the terminal showed."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", *args], env=_env(db), cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out = proc.stdout.read().decode()
+    proc.wait(timeout=300)
+    os.close(master)
+    return proc.returncode, out, shown.decode()
+
+
+def test_import_shows_progress_on_a_terminal(run, db, tmp_path):
+    assert run("stats").exit_code == 0
+    big = tmp_path / "big.csv"
+    _big_csv(big, 5000)
+    status, out, shown = _run_with_terminal_stderr(["import", str(big)], db)
+    assert status == 0, shown
+    assert out.startswith(f"{big}: added 5000 models, updated 0")
+    assert shown.startswith("\r") and shown.endswith(" rows/s)\x1b[K\r\n")  # the tty turns \n into \r\n
+    final = shown.rsplit("\r", 2)[-2]
+    assert final.startswith("Imported big.csv: 5,000 rows in 0:")
+    assert "Traceback" not in shown
+
+
+def test_import_progress_is_cleared_before_an_error(run, db, tmp_path):
+    ready = snapshot(db) if run("stats").exit_code == 0 else None
+    bad = tmp_path / "bad.csv"
+    _big_csv(bad, 10)
+    bad.write_text(bad.read_text().replace("gen-9,", "gen-0,"))
+    status, _out, shown = _run_with_terminal_stderr(["import", str(bad)], db)
+    assert status == 1
+    assert "\rError: " in shown and "model 'gen-0' appears twice in the file" in shown
+    assert "Imported" not in shown
+    assert snapshot(db) == ready
+
+
+def test_import_shows_no_progress_on_a_pipe(run, db, tmp_path):
+    assert run("stats").exit_code == 0
+    big = tmp_path / "big.csv"
+    _big_csv(big, 3000)
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "import", str(big)], env=_env(db), cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    assert proc.stdout.startswith(f"{big}: added 3000 models")
+
+
+def test_progress_line_shows_share_rows_rate_and_time_left(tmp_path):
+    import io
+
+    from cli import usercmd
+
+    clock = iter([100.0, 100.1, 110.0, 130.0])
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"x" * 1000)
+    stream = io.StringIO()
+    progress = usercmd._ImportProgress(path, stream, clock=lambda: next(clock))  # starts at 100.0
+    progress(10, 2000)  # 0.1 s later: too soon to redraw
+    assert stream.getvalue() == ""
+    progress(250, 5000)  # 10 s in, a quarter read: 30 s left
+    assert stream.getvalue() == "\rImporting m.csv:  25%  5,000 rows  500 rows/s  ETA 0:00:30\x1b[K"
+    progress.done(failed=False)  # 30 s in
+    assert stream.getvalue().endswith("\rImported m.csv: 5,000 rows in 0:00:30 (167 rows/s)\x1b[K\n")
