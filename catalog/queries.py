@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, String, and_, cast, func, literal, or_, select, type_coerce
+from sqlalchemy import Connection, Engine, String, and_, bindparam, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.db import reading
@@ -464,32 +464,44 @@ def _export_row(row: Any, lookup: dict[str, Any], sources: dict[str, str], users
     return out
 
 
+_IDS = bindparam("ids", expanding=True)
+_LOOKUPS = {  # the rows of a batch of models, by model id (first column) in the order given
+    "facts": select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status, Source.url,
+                    ModelFact.method, ModelFact.confidence, ModelFact.note)
+    .outerjoin(Source, Source.id == ModelFact.source_id).where(ModelFact.model_id.in_(_IDS)),
+    "aliases": select(Alias.model_id, Alias.alias).where(Alias.model_id.in_(_IDS), Alias.is_name.is_(False))
+    .order_by(Alias.alias),
+    "parents": select(Lineage.child_id, Lineage.parent_id, Lineage.relation, Source.url, Lineage.note,
+                      Lineage.source_id).outerjoin(Source, Source.id == Lineage.source_id)
+    .where(Lineage.child_id.in_(_IDS)).order_by(Lineage.parent_id),
+    "datasets": select(ModelDataset.model_id, ModelDataset.dataset_id, ModelDataset.share, ModelDataset.epochs,
+                       ModelDataset.tokens, Source.url, ModelDataset.note, ModelDataset.source_id)
+    .outerjoin(Source, Source.id == ModelDataset.source_id).where(ModelDataset.model_id.in_(_IDS))
+    .order_by(ModelDataset.model_id, ModelDataset.dataset_id),
+}
+_USER_SOURCES = select(Source.id, Source.url, Source.title, Source.kind, Source.published).where(
+    Source.id.in_(_IDS), Source.origin == "user")
+
+
 def _chunk_lookup(conn: Connection, ids: list[str]) -> dict[str, Any]:
-    """Provenance, aliases, parents and training data of a batch of models, by model id (tuples, urls joined)."""
+    """Provenance, aliases, parents and training data of a batch of models, by model id (tuples, urls joined).
+
+    facts: {field: (source id, status, url, method, confidence, note)}; aliases: [alias];
+    parents: [(parent, relation, url, note, source id)]; datasets: [(dataset, share, epochs, tokens, url,
+    note, source id)].
+    """
     facts: dict[str, dict[str, tuple[Any, ...]]] = {}
-    for model_id, name, *rest in conn.execute(
-            select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status, Source.url,
-                   ModelFact.method, ModelFact.confidence, ModelFact.note)
-            .outerjoin(Source, Source.id == ModelFact.source_id).where(ModelFact.model_id.in_(ids))):
+    for model_id, name, *rest in conn.execute(_LOOKUPS["facts"], {"ids": ids}).all():
         facts.setdefault(model_id, {})[name] = rest
     aliases: dict[str, list[str]] = {}
-    for model_id, alias in conn.execute(select(Alias.model_id, Alias.alias).where(
-            Alias.model_id.in_(ids), Alias.is_name.is_(False)).order_by(Alias.alias)):
+    for model_id, alias in conn.execute(_LOOKUPS["aliases"], {"ids": ids}).all():
         aliases.setdefault(model_id, []).append(alias)
-    parents: dict[str, list[tuple[Any, ...]]] = {}  # (parent, relation, url, note, source id)
-    for child_id, *rest in conn.execute(
-            select(Lineage.child_id, Lineage.parent_id, Lineage.relation, Source.url, Lineage.note,
-                   Lineage.source_id).outerjoin(Source, Source.id == Lineage.source_id)
-            .where(Lineage.child_id.in_(ids)).order_by(Lineage.parent_id)):
-        parents.setdefault(child_id, []).append(rest)
-    data: dict[str, list[tuple[Any, ...]]] = {}  # (dataset, share, epochs, tokens, url, note, source id)
-    for model_id, *rest in conn.execute(
-            select(ModelDataset.model_id, ModelDataset.dataset_id, ModelDataset.share, ModelDataset.epochs,
-                   ModelDataset.tokens, Source.url, ModelDataset.note, ModelDataset.source_id)
-            .outerjoin(Source, Source.id == ModelDataset.source_id).where(ModelDataset.model_id.in_(ids))
-            .order_by(ModelDataset.model_id, ModelDataset.dataset_id)):
-        data.setdefault(model_id, []).append(rest)
-    return {"facts": facts, "aliases": aliases, "parents": parents, "datasets": data}
+    found: dict[str, Any] = {"facts": facts, "aliases": aliases}
+    for key in ("parents", "datasets"):
+        links: dict[str, list[tuple[Any, ...]]] = found.setdefault(key, {})
+        for model_id, *rest in conn.execute(_LOOKUPS[key], {"ids": ids}).all():
+            links.setdefault(model_id, []).append(rest)
+    return found
 
 
 def _chunk_sources(conn: Connection, rows: list[Any], lookup: dict[str, Any],
@@ -497,20 +509,24 @@ def _chunk_sources(conn: Connection, rows: list[Any], lookup: dict[str, Any],
     """The user-added sources the user models of a batch cite, by id, as the JSON text of their record."""
     ids = {r[5] for r in rows}
     datasets = set()
+    facts, parents, links = lookup["facts"], lookup["parents"], lookup["datasets"]
     for r in rows:
         model_id = r[0]
-        ids.update(f[0] for f in lookup["facts"].get(model_id, {}).values())
-        ids.update(p[4] for p in lookup["parents"].get(model_id, ()))
-        for link in lookup["datasets"].get(model_id, ()):
+        if model_id in facts:
+            ids.update(f[0] for f in facts[model_id].values())
+        if model_id in parents:
+            ids.update(p[4] for p in parents[model_id])
+        for link in links.get(model_id, ()):
             ids.add(link[6])
             datasets.add(link[0])
     ids.update(d["source"] for d in users.find("datasets", datasets).values())
     users.find("organizations", {r[3] for r in rows})  # one query per batch, not one per new id
     users.find("families", {r[2] for r in rows})
-    wanted, found = sorted(i for i in ids if i is not None), {}
-    for start in range(0, len(wanted), 500):
-        found.update((r["id"], _JSON_SORTED(user_record("sources", r))) for r in conn.execute(
-            select(Source).where(Source.id.in_(wanted[start:start + 500]), Source.origin == "user")).mappings())
+    ids.discard(None)
+    wanted, found = list(ids), {}
+    for start in range(0, len(wanted), 2000):
+        found.update((r[0], _JSON_SORTED({"id": r[0], "url": r[1], "title": r[2], "kind": r[3], "published": r[4]}))
+                     for r in conn.execute(_USER_SOURCES, {"ids": wanted[start:start + 2000]}).all())
     return found
 
 
