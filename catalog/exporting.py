@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import sys
@@ -14,7 +16,7 @@ from sqlalchemy import Engine
 
 from catalog.errors import CatalogError
 from catalog.queries import COMPUTED, Filters, export_columns, iter_export_batches
-from catalog.vocab import MODEL_FACTS
+from catalog.vocab import LIST_FACTS, MODEL_FACTS
 
 EXPORT_FORMATS = ("csv", "json", "jsonl")
 
@@ -40,17 +42,63 @@ def _csv(batches: Iterator[list[list[Any]]], columns: list[str], stream: IO[str]
 
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
-    typed = _typed_columns(columns)
+    lines = _CsvLines(columns)
     count = 0
-    for rows in batches:  # text cells go as they are: the writer writes None as ""
-        for row in rows:
-            for at in typed:
-                value = row[at]
-                if value is not None and (cell := _CELLS.get(value.__class__, _csv_cell)) is not None:
-                    row[at] = cell(value)
-        writer.writerows(rows)
+    for rows in batches:
+        stream.write("".join(map(lines.line, rows)))
         count += len(rows)
     return count
+
+
+class _CsvLines:
+    """The lines `csv.writer(stream, lineterminator="\\n").writerow(row)` writes, built with str.join.
+
+    Text cells go as they are (None as ""), numbers, booleans and JSON as `_csv_cell` writes them.
+    The cells that often need quoting (JSON, comma-separated lists) are quoted here as the csv module
+    quotes them; any other cell with a comma, quote or line break sends the row to the csv module.
+    """
+
+    def __init__(self, columns: list[str]) -> None:
+        import csv
+        import io
+
+        self.width = len(columns)
+        self.typed = _typed_columns(columns)
+        self.quoted = [at for at, name in enumerate(columns)
+                       if name in ("parents", "datasets", "accept", "refs", *LIST_FACTS)]
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
+
+    def line(self, row: list[Any]) -> str:
+        """The CSV line of one export row (its typed cells converted in place), newline included."""
+        for at in self.typed:
+            value = row[at]
+            if value is not None and (cell := _CELLS.get(value.__class__, _csv_cell)) is not None:
+                row[at] = cell(value)
+        cells, commas, quotes = row[:], 0, 0
+        for at in self.quoted:
+            value = cells[at]
+            if value and ('"' in value or "," in value or "\n" in value):
+                cells[at] = text = '"' + value.replace('"', '""') + '"'
+                commas += text.count(",")
+                quotes += text.count('"')
+        try:
+            text = ",".join(map(_BLANK, cells, cells))
+        except TypeError:  # a cell that is not text: the csv module knows what to do with it
+            text = None
+        if text is None or text.count(",") != self.width - 1 + commas or text.count('"') != quotes \
+                or "\n" in text or "\r" in text:
+            return self._written(row)
+        return text + "\n"
+
+    def _written(self, row: list[Any]) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(row)
+        return self.buffer.getvalue()
+
+
+_BLANK = {None: ""}.get  # _BLANK(cell, cell): "" for None, else the cell
 
 
 def _typed_columns(columns: list[str]) -> list[int]:
@@ -81,8 +129,9 @@ def _float_cell(value: float) -> str:
     return repr(value) if not value.is_integer() or abs(value) >= 1e16 else str(int(value))
 
 
-# `_csv_cell` by type, for the types an export holds (None: written as it is); others go to `_csv_cell`.
-_CELLS: dict[type, Any] = {str: None, int: None, float: _float_cell, bool: _csv_cell, list: _JSON, dict: _JSON}
+# `_csv_cell` by type, for the types an export holds (None: kept as it is; int: str, as the csv module
+# writes it); other types go to `_csv_cell`.
+_CELLS: dict[type, Any] = {str: None, int: str, float: _float_cell, bool: _csv_cell, list: _JSON, dict: _JSON}
 
 
 def _json_lines(batches: Iterator[list[list[Any]]], columns: list[str], stream: IO[str], array: bool) -> int:
@@ -129,6 +178,23 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
 
 
 def _dump(rows: Iterator[list[list[Any]]], columns: list[str], fmt: str, stream: IO[str]) -> int:
-    if fmt == "csv":
-        return _csv(rows, columns, stream)
-    return _json_lines(rows, columns, stream, array=(fmt == "json"))
+    with _collector_paused():
+        if fmt == "csv":
+            return _csv(rows, columns, stream)
+        return _json_lines(rows, columns, stream, array=(fmt == "json"))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while rows stream (reference counting frees them as they are written).
+
+    Each row allocates lists and tuples, so the collector would otherwise run every few rows to find
+    no cycles: 7-10% of the export's time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
