@@ -5,7 +5,9 @@ Each `chart_*` function takes the frame of `catalog.queries.models_frame` (colum
 
 Large selections stay drawable: points are thinned and groups merged in pandas before the chart is
 built (at most `MAX_POINTS` marks, `MAX_GROUPS` timeline rows), and the subtitle says what is shown
-("showing 3,000 of 100,000 models: the largest per organization and year"). Labels are placed by
+("showing 3,000 of 100,000 models: the largest per organization and year"). Each chart is a
+selection (`chart_*`) and a drawing (`draw_*`) of the selected models with the counts the subtitle
+needs, so that `catalog.chartdata` can select in SQL, by the same rules, from a million models. Labels are placed by
 a greedy collision check in pixel space, so no two labels (and no label and point) overlap; the
 tooltips carry every model's key facts with their status.
 """
@@ -322,19 +324,30 @@ def chart_timeline(frame: pd.DataFrame, group_by: str = "org", title: str | None
     by total parameters). The most important models are labelled (the largest of each family
     first) where a label fits without overlap; tooltips give every model's facts and status.
     """
-    alt, np, pd = _modules()
     _check_frame(frame, "timeline")
-    if group_by not in GROUPINGS:
-        raise CatalogError(f"group by {group_by!r}: choose one of {', '.join(GROUPINGS)}")
+    _check_grouping(group_by)
     dated = frame[frame["released"].notna()]
-    if dated.empty:
-        raise CatalogError(f"none of the {_plural(len(frame), 'selected model')} has a release date; "
-                           "nothing to draw in the timeline")
+    _check_dated(len(frame), len(dated), "timeline")
     data = dated.copy()
     data["group"] = _group_names(data, group_by)
-    data, group_note = _merge_small_groups(data, group_by, max_groups)
-    data, thin_note = _thin_by_group_year(data, max_points, group_by)
+    merged = _small_groups(data["group"].value_counts(), max_groups)
+    if merged:
+        data = data.assign(group=data["group"].where(~data["group"].isin(merged), _other_name(merged, group_by)))
+    keep = data.iloc[_thin_by_group_year(data, max_points)] if len(data) > max_points else data
+    return draw_timeline(keep, group_by, len(frame), len(dated), len(merged), title, width, height, max_labels)
+
+
+def draw_timeline(data: pd.DataFrame, group_by: str, total: int, dated: int, merged: int,
+                  title: str | None = None, width: int | None = None, height: int | None = None,
+                  max_labels: int = MAX_LABELS) -> alt.LayerChart:
+    """The timeline of `data`: the (dated, thinned) models to draw, with their `group` row names.
+
+    `total` models were selected, `dated` of them have a release date, `merged` groups share the
+    "Other" row: the subtitle says so. `chart_timeline` selects in pandas, `catalog.chartdata` in SQL.
+    """
+    alt, np, pd = _modules()
     groups = _group_order(data)
+    data = data.copy()
     data["row"] = data["group"].map({g: i for i, g in enumerate(groups)}).astype(float)
     data["arch_plot"] = _arch(data)
     data["weights_plot"] = _weights(data)
@@ -399,12 +412,25 @@ def chart_timeline(frame: pd.DataFrame, group_by: str = "org", title: str | None
     what = "organization" if group_by == "org" else "family"
     n_unsized = int(data["size_params"].isna().sum())
     unsized = "; small fixed marks: size not published" if n_unsized else ""
-    subtitle = [f"{_plural(len(frame), 'model')} by release date and {what}. Mark area: parameters (log scale)"
+    thin_note = (f"Showing {_thousands(len(data))} of {_thousands(dated)} dated models: the largest per {what} "
+                 "and year." if len(data) < dated else "")
+    subtitle = [f"{_plural(total, 'model')} by release date and {what}. Mark area: parameters (log scale)"
                 f"{unsized}.",
                 "Labels: the largest model of each family, where a label fits; the HTML chart shows every model's "
                 "facts on hover.",
-                thin_note, group_note, _missing_note(len(frame) - len(dated), "release date")]
+                thin_note, _merged_note(merged, group_by), _missing_note(total - dated, "release date")]
     return _finish(chart, title or "Large language models over time", subtitle)
+
+
+def _check_grouping(group_by: str) -> None:
+    if group_by not in GROUPINGS:
+        raise CatalogError(f"group by {group_by!r}: choose one of {', '.join(GROUPINGS)}")
+
+
+def _check_dated(total: int, dated: int, what: str) -> None:
+    if not dated:
+        raise CatalogError(f"none of the {_plural(total, 'selected model')} has a release date; "
+                           f"nothing to draw in the {what}")
 
 
 def _group_names(data: pd.DataFrame, group_by: str) -> pd.Series:
@@ -413,31 +439,40 @@ def _group_names(data: pd.DataFrame, group_by: str) -> pd.Series:
     return _column(data, "family").fillna("(no family)").astype(str)
 
 
-def _merge_small_groups(data: pd.DataFrame, group_by: str, max_groups: int) -> tuple[pd.DataFrame, str]:
-    """Keep the `max_groups - 1` groups with most models; the rest share an "Other" row."""
-    counts = data["group"].value_counts()
+def _small_groups(counts: pd.Series, max_groups: int) -> list[str]:
+    """The groups that share the "Other" row: all but the first `max_groups - 1` of `counts`.
+
+    `counts` is models per group, most first, ties in order of each group's first model (what
+    pandas' `value_counts` gives for rows in release order, then id; `catalog.chartdata` orders
+    its SQL counts the same way).
+    """
     if len(counts) <= max_groups:
-        return data, ""
-    keep = set(counts.index[: max_groups - 1])
-    merged = len(counts) - len(keep)
+        return []
+    return [str(group) for group in counts.index[max_groups - 1:]]
+
+
+def _other_name(merged: Sequence[str], group_by: str) -> str:
+    return f"Other ({_thousands(len(merged))} {'organizations' if group_by == 'org' else 'families'})"
+
+
+def _merged_note(merged: int, group_by: str) -> str:
+    if not merged:
+        return ""
     what = "organizations" if group_by == "org" else "families"
-    other = f"Other ({_thousands(merged)} {what})"
-    data = data.assign(group=data["group"].where(data["group"].isin(keep), other))
-    return data, (f"{_thousands(merged)} {what} with fewer models share the row '{other}'.")
+    return f"{_thousands(merged)} {what} with fewer models share the row 'Other ({_thousands(merged)} {what})'."
 
 
-def _thin_by_group_year(data: pd.DataFrame, max_points: int, group_by: str) -> tuple[pd.DataFrame, str]:
-    """At most `max_points` models: the largest per group and year first, round by round."""
+def _thin_by_group_year(data: pd.DataFrame, max_points: int) -> np.ndarray:
+    """Positions (in order) of at most `max_points` models: the largest per group and year first,
+    round by round (the largest of every group and year, then the second largest, ...).
+
+    Ties go to the earlier row of `data`, which is in release order (then id), as in
+    `catalog.chartdata.timeline_rows`.
+    """
     _, np, _ = _modules()
-    if len(data) <= max_points:
-        return data, ""
     params = _column(data, "params").astype(float).fillna(0.0)
     rank = params.groupby([data["group"], data["released"].dt.year]).rank(method="first", ascending=False)
-    picks = np.lexsort((-params.to_numpy(), rank.to_numpy()))[:max_points]
-    keep = data.iloc[np.sort(picks)]
-    what = "organization" if group_by == "org" else "family"
-    return keep, (f"Showing {_thousands(len(keep))} of {_thousands(len(data))} dated models: "
-                  f"the largest per {what} and year.")
+    return np.sort(np.lexsort((-params.to_numpy(), rank.to_numpy()))[:max_points])
 
 
 def _group_order(data: pd.DataFrame) -> list[str]:
@@ -495,22 +530,46 @@ def chart_compute(frame: pd.DataFrame, title: str | None = None, width: int | No
     size (over-trained), points below on fewer. MoE models are placed by active parameters where
     known. Hollow marks: a parameter count or token count that is estimated or derived.
     """
-    alt, np, pd = _modules()
     _check_frame(frame, "compute chart")
-    params, params_status, uses_active = _plotted_params(frame)
+    params, _, uses_active = _plotted_params(frame)
     tokens = frame["train_tokens"].astype(float)
     counted = (params > 0) & (tokens > 0)
     later_stage = counted & _stage_only(frame)
     usable = counted & ~later_stage
-    if not usable.any():
-        raise CatalogError(f"none of the {_plural(len(frame), 'selected model')} has both a parameter count and "
-                           "a training token count" + (" of its own pre-training" if later_stage.any() else "")
+    _check_usable(len(frame), int(usable.sum()), int(later_stage.sum()))
+    data = frame[usable]
+    if len(data) > max_points:
+        data = data.iloc[_one_per_cell(data["id"], _log10(params[usable]), _log10(tokens[usable]), max_points)]
+    return draw_compute(data, len(frame), int(counted.sum()), int(later_stage.sum()), int(uses_active[usable].sum()),
+                        _cells(max_points), title, width, height, max_labels)
+
+
+def _check_usable(total: int, usable: int, later_stage: int) -> None:
+    if not usable:
+        raise CatalogError(f"none of the {_plural(total, 'selected model')} has both a parameter count and "
+                           "a training token count" + (" of its own pre-training" if later_stage else "")
                            + "; nothing to draw in the compute chart")
-    data = frame[usable].copy()
-    data["x_params"], data["y_tokens"] = params[usable], tokens[usable]
-    estimated = params_status[usable].isin(ESTIMATED) | _status(data, "train_tokens").isin(ESTIMATED)
+
+
+def draw_compute(data: pd.DataFrame, total: int, counted: int, later_stage: int, moe: int, cells: int,
+                 title: str | None = None, width: int | None = None, height: int | None = None,
+                 max_labels: int = 40) -> alt.LayerChart:
+    """The compute chart of `data`: the (thinned) models to draw, each with a size and a token count
+    of its own pre-training.
+
+    Of `total` selected models, `counted` have both counts, `later_stage` of those only for a later
+    training stage (not drawn); `moe` of the drawable ones are placed by active parameters; a thinned
+    selection kept one model per cell of a `cells` × `cells` grid. The subtitle says all that.
+    """
+    alt, np, pd = _modules()
+    usable = counted - later_stage
+    params, params_status, _ = _plotted_params(data)
+    data = data.copy()
+    data["x_params"], data["y_tokens"] = params, data["train_tokens"].astype(float)
+    estimated = params_status.isin(ESTIMATED) | _status(data, "train_tokens").isin(ESTIMATED)
     data["values"] = np.where(estimated, VALUE_KINDS[1], VALUE_KINDS[0])
-    data, thin_note = _thin_cells(data, "x_params", "y_tokens", max_points)
+    thin_note = (f"Showing {_thousands(len(data))} of {_thousands(usable)} models: one per cell of a {cells}×{cells} "
+                 "log grid, so every populated region is drawn." if len(data) < usable else "")
     data["arch_plot"] = _arch(data)
     optimum = scaling.chinchilla_optimal_for_params(1e9).tokens_per_param
     data["tip_ratio"] = [f"{t / p:,.1f} ({t / p / optimum:.2g}× Chinchilla-optimal)"
@@ -546,14 +605,13 @@ def chart_compute(frame: pd.DataFrame, title: str | None = None, width: int | No
     layers = [iso, *_iso_label_layers(iso_labels, x, y), frontier, points,
               *_label_layers(labels, alt.X("lx:Q"), alt.Y("ly:Q"))]
     chart = alt.layer(*layers).properties(width=width, height=height)
-    moe = int(uses_active[usable].sum())
-    subtitle = [f"{_plural(int(usable.sum()), 'model')} with known size and training tokens. Above the solid line: "
+    subtitle = [f"{_plural(usable, 'model')} with known size and training tokens. Above the solid line: "
                 "more tokens per parameter than Chinchilla-optimal (over-trained for its size); below: fewer.",
                 "Grey lines: equal training compute C = 6·N·D."
                 + (f" {_plural(moe, 'MoE model')} placed by active parameters." if moe else ""),
                 thin_note, _not_shown([
-                    (len(frame) - int(counted.sum()), "without both a parameter and a token count"),
-                    (int(later_stage.sum()), "fine-tuned or further-trained (their token counts cover only their "
+                    (total - counted, "without both a parameter and a token count"),
+                    (later_stage, "fine-tuned or further-trained (their token counts cover only their "
                                              "own training stage)")])]
     return _finish(chart, title or "Parameters vs training tokens: the compute-optimal frontier", subtitle)
 
@@ -725,30 +783,30 @@ def _compute_labels(data: pd.DataFrame, iso_labels: pd.DataFrame, lines: pd.Data
                          for _, text, align, ax, ay in chosen], columns=["label", "align", "lx", "ly"])
 
 
-def _thin_cells(data: pd.DataFrame, x: str, y: str, max_points: int) -> tuple[pd.DataFrame, str]:
-    """At most `max_points` rows: one model per cell of a √max_points-square log grid."""
+def _log10(values: pd.Series) -> np.ndarray:
     _, np, _ = _modules()
-    if len(data) <= max_points:
-        return data, ""
-    lx, ly = np.log10(data[x].to_numpy(float)), np.log10(data[y].to_numpy(float))
-    keep, cells = _one_per_cell(data, lx, ly, max_points)
-    return keep, (f"Showing {_thousands(len(keep))} of {_thousands(len(data))} models: one per cell of a "
-                  f"{cells}×{cells} log grid, so every populated region is drawn.")
+    return np.log10(values.to_numpy(float))
 
 
-def _one_per_cell(data: pd.DataFrame, a: np.ndarray, b: np.ndarray, max_points: int) -> tuple[pd.DataFrame, int]:
-    """One row per occupied cell of an n × n grid over (a, b), n² <= max_points.
+def _cells(max_points: int) -> int:
+    """Cells per side of the thinning grid: n² <= max_points."""
+    return max(int(math.sqrt(max_points)), 1)
 
-    The row is picked by a hash of the model id: stable from run to run, and unlike "the largest"
-    it does not pull every mark to a corner of its cell, so the thinned cloud keeps its shape.
+
+def _one_per_cell(ids: pd.Series, a: np.ndarray, b: np.ndarray, max_points: int) -> np.ndarray:
+    """Positions (in order) of one row per occupied cell of an n × n grid over (a, b), n² <= max_points.
+
+    The row is picked by a hash of the model id: stable from run to run, independent of the order
+    the rows come in, and unlike "the largest" it does not pull every mark to a corner of its
+    cell, so the thinned cloud keeps its shape.
     """
     _, np, pd = _modules()
-    cells = max(int(math.sqrt(max_points)), 1)
+    cells = _cells(max_points)
     ca = np.floor((a - a.min()) / max(np.ptp(a), 1e-9) * (cells - 1e-9))
     cb = np.floor((b - b.min()) / max(np.ptp(b), 1e-9) * (cells - 1e-9))
-    order = np.argsort(pd.util.hash_pandas_object(data["id"], index=False).to_numpy(), kind="stable")
+    order = np.argsort(pd.util.hash_pandas_object(ids, index=False).to_numpy(), kind="stable")
     _, first = np.unique((ca * cells + cb)[order], return_index=True)
-    return data.iloc[np.sort(order[first])], cells
+    return np.sort(order[first])
 
 
 # --- Growth over time --------------------------------------------------------------------------
@@ -797,51 +855,69 @@ def chart_growth(frame: pd.DataFrame, title: str | None = None, width: int | Non
     column: reported where a source gives it, else 6·N·D (drawn as rings, as are estimated or
     derived parameter counts). The trend is fitted on every model, also when the points are thinned.
     """
-    alt, np, pd = _modules()
     _check_frame(frame, "growth chart")
     dated = frame[frame["released"].notna()]
-    if dated.empty:
-        raise CatalogError(f"none of the {_plural(len(frame), 'selected model')} has a release date; "
-                           "nothing to draw in the growth chart")
-    span = (pd.Timestamp(year=int(dated["released"].dt.year.min()), month=1, day=1),
-            pd.Timestamp(year=int(dated["released"].dt.year.max()) + 1, month=1, day=1))
-    panels, texts, notes = [], [], []
-    compute = _column(dated, "compute").astype(float)
-    later_stage = (compute > 0) & _stage_only(dated)
-    for what, values, estimated in (
-        ("Parameters", _column(dated, "params").astype(float), _status(dated, "params").isin(ESTIMATED)),
-        ("Training compute (FLOP)", compute.where(~later_stage), _column(dated, "compute_status").ne("source")),
-    ):
+    _check_dated(len(frame), len(dated), "growth chart")
+    values, later_stage = growth_values(dated)
+    panels = []
+    for what, value in values.items():
+        ok = value > 0
+        trend = fit_trend(dated["released"][ok], value[ok])
+        rows = dated[ok]
+        if len(rows) > max_points // 2:  # two panels share the budget
+            rows = rows.iloc[_one_per_cell(rows["id"], _decimal_years(rows["released"]), _log10(value[ok]),
+                                           max_points // 2)]
+        panels.append((what, rows, trend, int(ok.sum())))
+    years = dated["released"].dt.year
+    return draw_growth(panels, len(frame), len(dated), (int(years.min()), int(years.max())), int(later_stage.sum()),
+                       _cells(max_points // 2), title, width, height)
+
+
+GROWTH_PANELS = ("Parameters", "Training compute (FLOP)")
+
+
+def growth_values(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series]:
+    """({panel: the value each model has in it, NaN or <= 0 where none}, whether the model is left
+    out of the compute panel because its compute covers only a later training stage)."""
+    compute = _column(frame, "compute").astype(float)
+    later_stage = (compute > 0) & _stage_only(frame)
+    return dict(zip(GROWTH_PANELS, (_column(frame, "params").astype(float), compute.where(~later_stage)),
+                    strict=True)), later_stage
+
+
+def draw_growth(panels: Sequence[tuple[str, pd.DataFrame, dict[str, float] | None, int]], total: int, dated: int,
+                years: tuple[int, int], later_stage: int, cells: int, title: str | None = None,
+                width: int | None = None, height: int | None = None) -> alt.VConcatChart:
+    """The growth chart of `panels`: (panel name, the models to draw in it, the trend fitted on all
+    of them, how many there are) for each of GROWTH_PANELS.
+
+    Of `total` selected models, `dated` have a release date, in the `years` (first, last);
+    `later_stage` models are left out of the compute panel; a thinned panel kept one model per
+    cell of a `cells` × `cells` grid. The subtitle says all that.
+    """
+    alt, np, pd = _modules()
+    span = (pd.Timestamp(year=years[0], month=1, day=1), pd.Timestamp(year=years[1] + 1, month=1, day=1))
+    charts, texts, notes = [], [], []
+    for what, rows, trend, n in panels:
         name = what.split(" (")[0]
-        ok = values > 0
-        trend = fit_trend(dated["released"][ok], values[ok])
         texts.append(_trend_text(name, trend))
-        if not ok.any():
+        if not n:
             continue
-        data = dated[ok].assign(value=values[ok], values=np.where(estimated[ok], *GROWTH_VALUE_KINDS[::-1]))
-        data, note = _thin_time(data, max_points // 2)  # two panels share the budget
-        notes.append(note and f"{name}: {note}")
-        panels.append(_growth_panel(data, what, trend, span, width or 720, height or 280))
-    if not panels:
-        raise CatalogError(f"none of the {_plural(len(frame), 'selected model')} has a parameter count or a "
+        estimated = (_status(rows, "params").isin(ESTIMATED) if what == GROWTH_PANELS[0]
+                     else _column(rows, "compute_status").ne("source"))
+        data = rows.assign(value=growth_values(rows)[0][what],
+                           values=np.where(estimated, *GROWTH_VALUE_KINDS[::-1]))
+        notes.append(f"{name}: showing {_thousands(len(data))} of {_thousands(n)} models (one per cell of a "
+                     f"{cells}×{cells} time × size grid); the trend uses all of them." if len(data) < n else "")
+        charts.append(_growth_panel(data, what, trend, span, width or 720, height or 280))
+    if not charts:
+        raise CatalogError(f"none of the {_plural(total, 'selected model')} has a parameter count or a "
                            "training compute; nothing to draw in the growth chart")
-    chart = alt.vconcat(*panels, spacing=24).resolve_scale(color="shared", shape="shared")
-    stage = int(later_stage.sum())
-    subtitle = [*texts, *notes, _missing_note(len(frame) - len(dated), "release date"),
-                f"The compute panel leaves out {_plural(stage, 'fine-tuned or further-trained model')}: their "
-                "compute covers only their own training stage." if stage else ""]
+    chart = alt.vconcat(*charts, spacing=24).resolve_scale(color="shared", shape="shared")
+    subtitle = [*texts, *notes, _missing_note(total - dated, "release date"),
+                f"The compute panel leaves out {_plural(later_stage, 'fine-tuned or further-trained model')}: their "
+                "compute covers only their own training stage." if later_stage else ""]
     return _finish(chart, title or "Growth of language models: parameters and training compute", subtitle)
-
-
-def _thin_time(data: pd.DataFrame, max_points: int) -> tuple[pd.DataFrame, str]:
-    """At most `max_points` rows: one model per cell of a time × log10(value) grid."""
-    _, np, _ = _modules()
-    if len(data) <= max_points:
-        return data, ""
-    v = np.log10(data["value"].to_numpy(float))
-    keep, cells = _one_per_cell(data, _decimal_years(data["released"]), v, max_points)
-    return keep, (f"showing {_thousands(len(keep))} of {_thousands(len(data))} models (one per cell of a "
-                  f"{cells}×{cells} time × size grid); the trend uses all of them.")
 
 
 def _growth_panel(data: pd.DataFrame, what: str, trend: dict[str, float] | None,
@@ -894,14 +970,23 @@ def chart_architectures(frame: pd.DataFrame, title: str | None = None, width: in
 
     Counted in pandas, so the chart holds one row per year and architecture at any catalogue size.
     """
-    alt, _, pd = _modules()
+    _, _, pd = _modules()
     _check_frame(frame, "architectures chart")
     dated = frame[frame["released"].notna()]
-    if dated.empty:
-        raise CatalogError(f"none of the {_plural(len(frame), 'selected model')} has a release date; "
-                           "nothing to draw in the architectures chart")
+    _check_dated(len(frame), len(dated), "architectures chart")
     counts = (pd.DataFrame({"year": dated["released"].dt.year.astype(int), "arch_plot": _arch(dated)})
               .value_counts().rename("models").reset_index())
+    return draw_architectures(counts, len(frame), len(dated), dated["released"].max(), title, width, height, share)
+
+
+def draw_architectures(counts: pd.DataFrame, total: int, dated: int, latest: pd.Timestamp,
+                       title: str | None = None, width: int | None = None, height: int | None = None,
+                       share: bool = False) -> alt.LayerChart:
+    """The architectures chart of `counts` (columns year, arch_plot, models: one row per year and
+    architecture with models). Of `total` selected models `dated` have a release date, the
+    `latest` on that day."""
+    alt, _, _ = _modules()
+    counts = counts.copy()
     totals = counts.groupby("year")["models"].transform("sum")
     counts["share"] = counts["models"] / totals
     counts["order"] = counts["arch_plot"].map({a: i for i, a in enumerate(ARCH_COLORS)})
@@ -920,9 +1005,8 @@ def chart_architectures(frame: pd.DataFrame, title: str | None = None, width: in
         layers.append(alt.Chart(year_totals).mark_text(baseline="bottom", dy=-3, fontSize=10, color=INK).encode(
             x=x, y=alt.Y("models:Q"), text="models:Q"))
     chart = alt.layer(*layers).properties(width=width or 560, height=height or 320)
-    latest = dated["released"].max()
     partial = f"{latest.year} counts releases up to {latest:%Y-%m-%d}." if latest.month < 12 else ""
-    subtitle = [f"{_plural(len(dated), 'model')} by year of release and architecture type"
+    subtitle = [f"{_plural(dated, 'model')} by year of release and architecture type"
                 + (" (share of each year's models)." if share else ".") + (f" {partial}" if partial else ""),
-                _missing_note(len(frame) - len(dated), "release date")]
+                _missing_note(total - dated, "release date")]
     return _finish(chart, title or "Architecture types of language models by year", subtitle)

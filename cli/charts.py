@@ -6,7 +6,6 @@ every other command start without them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +33,16 @@ def chart_options(func: F) -> F:
     return func
 
 
-def _draw(ctx: click.Context, kwargs: dict[str, Any], build: Callable[[Any], Any]) -> None:
-    """Select the models (with their lineage relations), build the chart, write it, say where."""
+def _draw(ctx: click.Context, kwargs: dict[str, Any], name: str, **options: Any) -> None:
+    """Select the models, build the chart `name` with `options`, write it, say where."""
+    from catalog.chartdata import chart_from_db
     from catalog.chartfiles import chart_format, check_writable, save_chart
-    from catalog.charts import CHART_COLUMNS
-    from catalog.queries import models_frame
 
     output, scale = kwargs.pop("output"), kwargs.pop("scale")
     chart_format(output)  # a wrong extension or folder fails before the query
     check_writable(Path(output))
     engine = open_engine(ctx)
-    frame = models_frame(engine, filters_from(kwargs), columns=CHART_COLUMNS)  # with `derived_by`
-    save_chart(build(frame), output, scale)
+    save_chart(chart_from_db(engine, name, filters_from(kwargs), **options), output, scale)
     click.echo(f"Wrote {output}", err=True)
 
 
@@ -81,9 +78,7 @@ def timeline(ctx: click.Context, group_by: str, title: str | None, width: int | 
       llmzoo chart timeline -o timeline.png
       llmzoo chart timeline --group-by family --org meta --org mistral -o meta-mistral.svg
     """
-    from catalog.charts import chart_timeline
-
-    _draw(ctx, kwargs, lambda frame: chart_timeline(frame, group_by, title, width, height))
+    _draw(ctx, kwargs, "timeline", group_by=group_by, title=title, width=width, height=height)
 
 
 @chart.command()
@@ -102,9 +97,7 @@ def compute(ctx: click.Context, title: str | None, width: int | None, height: in
       llmzoo chart compute -o compute.png
       llmzoo chart compute --open --since 2023 -o open-2023.html
     """
-    from catalog.charts import chart_compute
-
-    _draw(ctx, kwargs, lambda frame: chart_compute(frame, title, width, height))
+    _draw(ctx, kwargs, "compute", title=title, width=width, height=height)
 
 
 @chart.command()
@@ -121,9 +114,7 @@ def growth(ctx: click.Context, title: str | None, width: int | None, height: int
       llmzoo chart growth -o growth.png
       llmzoo chart growth --arch causal-decoder --since 2019 -o growth.pdf
     """
-    from catalog.charts import chart_growth
-
-    _draw(ctx, kwargs, lambda frame: chart_growth(frame, title, width, height))
+    _draw(ctx, kwargs, "growth", title=title, width=width, height=height)
 
 
 @chart.command()
@@ -139,9 +130,7 @@ def architectures(ctx: click.Context, share: bool, title: str | None, width: int
       llmzoo chart architectures -o architectures.png
       llmzoo chart architectures --share --open -o open-architectures.svg
     """
-    from catalog.charts import chart_architectures
-
-    _draw(ctx, kwargs, lambda frame: chart_architectures(frame, title, width, height, share))
+    _draw(ctx, kwargs, "architectures", title=title, width=width, height=height, share=share)
 
 
 def _register_lineage() -> None:

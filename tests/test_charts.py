@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from catalog import charts, scaling
+from catalog import chartdata, charts, scaling
 from catalog.chartfiles import chart_format, render_chart, save_chart
 from catalog.errors import CatalogError
 from catalog.queries import Filters, models_frame
@@ -548,3 +549,127 @@ def test_subtitles_read_well(engine: Any) -> None:
     text = subtitle(charts.chart_compute(frame).to_dict())
     assert text.startswith("4 models with known size and training tokens.")
     assert "Not shown: 3 models without both a parameter and a token count." in text
+
+
+# --- charts of large catalogues: selected in SQL, the same chart ------------------------------
+
+
+def add_synthetic_models(engine: Any, n: int = 400, seed: int = 3) -> None:
+    """n models with many ties: 12 organizations (two of them named alike), 30 families, release
+    dates from a short list, sizes from a few values (some unknown), MoE models, reported compute,
+    lineage (stage relations and distillation) and estimated, derived or unpublished facts."""
+    import random
+
+    from catalog.db import writing
+    from catalog.schema import Family, Lineage, Model, ModelFact, Organization, Source
+
+    rng = random.Random(seed)
+    dates = ["2019-03-01", "2020-01-01", "2021-06-01", "2021-06-15", "2022-01-01", "2023-05-10", "2024-02-01"]
+    orgs = [(f"syn-org-{i}", "Synthetic Lab" if i in (3, 4) else f"Synthetic Org {i}") for i in range(12)]
+    families = [(f"syn-fam-{i}", orgs[i][0]) for i in range(6)]
+    models, facts, edges = [], [], []
+    # five groups of two models released on the same days: tied on count and first release, so
+    # their first models' ids (neither their names nor the insertion order) decide which share "Other"
+    for k, letter in enumerate("EDCBA"):
+        orgs.append((f"tie-org-{k}", f"Tie Lab {letter}"))
+        families.append((f"tie-fam-{letter.lower()}", f"tie-org-{k}"))
+        for j, day in enumerate(("2020-01-01", "2022-01-01")):
+            models.append({"id": f"tie-{(3 * k) % 5}-{j}", "name": f"Tie {letter}{j}", "org_id": f"tie-org-{k}",
+                           "family_id": f"tie-fam-{letter.lower()}", "source_id": "syn-paper", "origin": "user",
+                           "released": dt.date.fromisoformat(day), "released_precision": "day", "arch": None,
+                           "moe": False, "params": 1e9, "active_params": None, "train_tokens": 2e10,
+                           "train_compute": None, "open_weights": True})  # every row: the same keys
+    for i in range(n):
+        org = orgs[min(int(rng.paretovariate(1.2)) - 1, 11)][0] if i % 7 else orgs[i % 12][0]
+        precision = rng.choice(["day", "day", "month", "year"])
+        released = None if i % 23 == 5 else dt.date.fromisoformat(rng.choice(dates))
+        if released and precision != "day":
+            released = released.replace(day=1, month=1 if precision == "year" else released.month)
+        moe = i % 11 == 0
+        params = rng.choice([None, 1e8, 7e9, 7e9, 13e9, 70e9, 175e9, 1.2e12])
+        models.append({
+            "id": f"syn-{i:04d}", "name": f"Syn {i}", "org_id": org, "source_id": "syn-paper", "origin": "user",
+            "family_id": rng.choice([None, *[f for f, _ in families[:6]]]),
+            "released": released, "released_precision": precision if released else None,
+            "arch": rng.choice(["causal-decoder", "causal-decoder", "encoder-decoder", "encoder-only", None]),
+            "moe": moe, "params": params, "active_params": params / 8 if moe and params and i % 2 else None,
+            "train_tokens": rng.choice([None, 3e11, 1e12, 2e12, 15e12]),
+            "train_compute": rng.choice([None, None, None, 1e23]), "open_weights": rng.choice([True, False, None])})
+        for field in ("params", "train_tokens", "arch"):
+            if rng.random() < 0.2:
+                facts.append({"model_id": f"syn-{i:04d}", "field": field, "source_id": "syn-paper",
+                              "status": rng.choice(["estimated", "derived", "unpublished"])})
+        if i > 10 and rng.random() < 0.5:
+            edges.append({"child_id": f"syn-{i:04d}", "parent_id": f"syn-{rng.randrange(i):04d}",
+                          "relation": rng.choice(["fine-tune", "distillation", "quantization", "merge"]),
+                          "source_id": "syn-paper", "origin": "user"})
+    with writing(engine) as conn:
+        conn.execute(Source.__table__.insert(), [{"id": "syn-paper", "url": "https://example.org/syn",
+                                                  "title": "Synthetic", "kind": "paper", "origin": "user"}])
+        conn.execute(Organization.__table__.insert(),
+                     [{"id": o, "name": name, "kind": "lab", "origin": "user"} for o, name in orgs])
+        conn.execute(Family.__table__.insert(), [{"id": f, "name": f, "org_id": o, "origin": "user"}
+                                                 for f, o in families])
+        conn.execute(Model.__table__.insert(), models)
+        conn.execute(ModelFact.__table__.insert(), facts)
+        conn.execute(Lineage.__table__.insert(), edges)
+
+
+SQL_CASES = [
+    ("timeline", {}, {}), ("timeline", {}, {"max_points": 60, "max_groups": 5}),
+    ("timeline", {}, {"group_by": "family", "max_points": 25, "max_groups": 4}),
+    ("timeline", {"since": "2021"}, {"max_points": 40, "max_groups": 3}),
+    ("timeline", {}, {"max_points": 5000, "max_groups": 2}),
+    ("compute", {}, {}), ("compute", {}, {"max_points": 30}), ("compute", {"open_weights": True}, {"max_points": 9}),
+    ("growth", {}, {}), ("growth", {}, {"max_points": 40}),
+    ("growth", {"arch": ["causal-decoder"]}, {"max_points": 20}),
+    ("architectures", {}, {}), ("architectures", {"since": "2021"}, {"share": True}),
+]
+
+
+@pytest.mark.parametrize(("name", "filters", "options"), SQL_CASES)
+def test_sql_selection_draws_the_same_chart(engine: Any, name: str, filters: dict[str, Any],
+                                            options: dict[str, Any]) -> None:
+    """Above `large` models the rows are picked in SQL: the chart must be the one pandas draws."""
+    add_synthetic_models(engine)
+    frame = models_frame(engine, Filters(**filters), columns=charts.CHART_COLUMNS)
+    expected = getattr(charts, f"chart_{name}")(frame, **options).to_dict()
+    assert chartdata.chart_from_db(engine, name, Filters(**filters), large=0, **options).to_dict() == expected
+    if options.get("max_points", charts.MAX_POINTS) < len(frame) and name != "architectures":
+        assert re.search(r"[Ss]howing [\d,]+ of [\d,]+", subtitle(expected))  # the case thins
+
+
+@pytest.mark.parametrize("group_by", charts.GROUPINGS)
+def test_sql_selection_breaks_group_ties_like_pandas(engine: Any, group_by: str) -> None:
+    """Which groups share the "Other" row when groups tie on their count and first release date."""
+    add_synthetic_models(engine)
+    frame = models_frame(engine, columns=charts.CHART_COLUMNS)
+    dated = frame[frame["released"].notna()]
+    groups = charts._group_names(dated, group_by)
+    counts, first = groups.value_counts(), dated["released"].groupby(groups).min()
+    ties = [k + 1 for k in range(1, len(counts) - 1)
+            if counts.iloc[k - 1] == counts.iloc[k] and first[counts.index[k - 1]] == first[counts.index[k]]]
+    assert ties  # the synthetic catalogue has such ties at some boundaries
+    for max_groups in ties:
+        expected = charts.chart_timeline(frame, group_by, max_groups=max_groups, max_points=50).to_dict()
+        got = chartdata.chart_from_db(engine, "timeline", group_by=group_by, max_groups=max_groups, max_points=50,
+                                      large=0).to_dict()
+        assert got == expected
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("timeline", "no models match these filters; nothing to draw in the timeline"),
+    ("compute", "none of the 1 selected model has both a parameter count and a training token count"),
+    ("growth", "none of the 1 selected model has a parameter count or a training compute"),
+])
+def test_sql_selection_errors_like_pandas(engine: Any, name: str, message: str) -> None:
+    filters = Filters(org=["nobody"]) if name == "timeline" else Filters(ids=["gpt-4"])
+    with pytest.raises(CatalogError, match=message):
+        chartdata.chart_from_db(engine, name, filters, large=-1)
+
+
+def test_sql_selection_undated(engine: Any) -> None:
+    add_synthetic_models(engine)
+    for name in ("timeline", "growth", "architectures"):
+        with pytest.raises(CatalogError, match="none of the 1 selected model has a release date"):
+            chartdata.chart_from_db(engine, name, Filters(ids=["syn-0005"]), large=-1)
