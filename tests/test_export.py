@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+import yaml
 
 from catalog.queries import export_columns
 
@@ -94,3 +95,99 @@ def test_export_to_folder(run, tmp_path):
     result = run("export", "-o", str(tmp_path))
     assert result.exit_code == 1
     assert "is a folder" in result.stderr or "cannot tell the format" in result.stderr
+
+
+AWKWARD_YAML = {
+    "sources": [{"id": "awk-card", "url": "https://example.org/awk?a=1,b=2", "title": 'Card, "draft"',
+                 "kind": "model-card"}],
+    "organizations": [{"id": "awk-lab", "name": "Awk, Lab", "kind": "academia"}],
+    "families": [{"id": "awk", "name": 'Awk "family"', "org": "awk-lab", "note": "two\nlines"}],
+    "datasets": [{"id": "awk-corpus", "name": "Awk corpus, v2", "kind": "web", "source": "awk-card",
+                  "languages": ["en", "fr"], "note": "carriage\rreturn"}],
+    "models": [
+        {"id": "awk-1b", "name": 'Awk, "the" 1B', "family": "awk", "org": "awk-lab", "source": "awk-card",
+         "note": "line one\nline two", "aliases": ["Awk Mini", "awk,one"], "released": "2024-03-05",
+         "arch": "causal-decoder", "moe": False, "open_weights": True, "context_length": 4096,
+         "params": {"value": "1.3B", "status": "estimated", "method": 'scaled, "roughly"',
+                    "confidence": "likely", "note": "semi;colon"},
+         "train_tokens": "26B", "training_languages": ["en", "fr"], "license": "custom, see \"terms\"",
+         "hardware": "A100", "accelerator_hours": 1000, "mfu": 0.41,
+         "parents": [{"model": "llama-7b", "relation": "fine-tune", "note": 'LoRA, "r=8"'}],
+         "datasets": [{"dataset": "awk-corpus", "share": 0.5, "note": "ünïcode, ok"}]},
+        {"id": "awk-plain", "name": "Awk Plain", "org": "meta", "source": "awk-card", "released": 2023,
+         "params": "7B", "note": "carriage\rreturn only"},
+        {"id": "awk-comma", "name": "Awk Comma", "org": "meta", "source": "awk-card", "note": "one, two"},
+    ],
+}
+
+
+@pytest.fixture
+def awkward(run, tmp_path):
+    """User records whose text needs CSV quoting: commas, quotes, line breaks, non-ASCII."""
+    path = tmp_path / "awkward.yaml"
+    path.write_text(yaml.safe_dump(AWKWARD_YAML, sort_keys=False, allow_unicode=True))
+    result = run("add", str(path))
+    assert result.exit_code == 0, result.output
+
+
+def expected_cell(value):
+    """A JSON export's value as the CSV export writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() or abs(value) >= 1e16 else str(int(value))
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def test_csv_is_what_the_csv_module_writes(run, awkward, tmp_path):
+    assert run("export", "-o", str(tmp_path / "m.csv")).exit_code == 0
+    assert run("export", "-o", str(tmp_path / "m.jsonl")).exit_code == 0
+    records = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 10 and all(list(record) == export_columns() for record in records)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(export_columns())
+    writer.writerows([expected_cell(value) for value in record.values()] for record in records)
+    # quoting exactly where the csv module quotes (a bare carriage return it writes as it is)
+    written = (tmp_path / "m.csv").read_bytes().decode("utf-8")
+    assert written == expected.getvalue() and ",carriage\rreturn only," in written
+
+
+def test_awkward_text_survives_csv(run, awkward, tmp_path):
+    out = tmp_path / "awk.csv"
+    assert run("export", "-o", str(out), "--family", "awk").exit_code == 0
+    [awk] = read_csv(out.read_text(encoding="utf-8")).values()
+    assert (awk["name"], awk["note"], awk["aliases"]) == ('Awk, "the" 1B', "line one\nline two", "Awk Mini;awk,one")
+    assert (awk["params_method"], awk["params_note"]) == ('scaled, "roughly"', "semi;colon")
+    assert (awk["training_languages"], awk["license"]) == ("en,fr", 'custom, see "terms"')
+    assert (awk["moe"], awk["open_weights"], awk["params"], awk["mfu"]) == ("false", "true", "1300000000", "0.41")
+    assert json.loads(awk["parents"])[0]["note"] == 'LoRA, "r=8"'
+    assert json.loads(awk["datasets"])[0]["note"] == "ünïcode, ok"
+    refs = json.loads(awk["refs"])
+    assert sorted(refs) == ["datasets", "families", "organizations", "sources"]
+    assert refs["datasets"][0]["note"] == "carriage\rreturn" and refs["families"][0]["note"] == "two\nlines"
+    assert refs["organizations"] == [{"id": "awk-lab", "name": "Awk, Lab", "country": None, "kind": "academia"}]
+    assert awk["refs"] == json.dumps(refs, ensure_ascii=False, sort_keys=True)
+
+
+def test_iter_export_is_the_json_export(run, db, awkward, tmp_path):
+    from catalog.db import make_engine
+    from catalog.queries import iter_export
+
+    assert run("export", "-o", str(tmp_path / "m.jsonl"), "--sort", "-params").exit_code == 0
+    records = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines()]
+    engine = make_engine(db)
+    try:
+        exported = list(iter_export(engine, sort="-params", batch=2))  # several batches
+    finally:
+        engine.dispose()
+    assert [json.loads(json.dumps(r)) for r in exported] == records
+    awk = next(r for r in exported if r["id"] == "awk-1b")
+    assert (awk["moe"], awk["open_weights"], awk["context_length"]) == (False, True, 4096)
+    assert awk["released"] == "2024-03-05" and awk["compute_status"] == "6ND"
+    assert awk["compute_hardware_method"] == ("hardware: 1e+03 NVIDIA A100-hours x 3.12e+14 FLOP/s peak x 0.41 "
+                                              "(reported MFU)")
