@@ -295,13 +295,15 @@ def export_sql() -> str:
             "source": "m.source_id", "source_url": "s.url", "note": "m.note",
             "aliases": "(SELECT group_concat(alias, ';') FROM (SELECT alias FROM aliases a WHERE a.model_id = m.id "
                        "AND NOT a.is_name ORDER BY alias))",
-            "accept": "m.accept",
-            "parents": "(SELECT json_group_array(json_object('model', l.parent_id, 'relation', l.relation, 'source', "
-                       "ls.url, 'note', l.note)) FROM lineage l JOIN sources ls ON ls.id = l.source_id "
-                       "WHERE l.child_id = m.id)",
-            "datasets": "(SELECT json_group_array(json_object('dataset', d.dataset_id, 'share', d.share, 'epochs', "
-                        "d.epochs, 'tokens', d.tokens, 'source', ds.url, 'note', d.note)) FROM model_datasets d "
-                        "JOIN sources ds ON ds.id = d.source_id WHERE d.model_id = m.id)",
+            # as the export writes them: empty, not 'null' or '[]', for a model without any
+            "accept": "nullif(m.accept, 'null')",
+            "parents": "(SELECT CASE WHEN count(*) THEN json_group_array(json_object('model', l.parent_id, "
+                       "'relation', l.relation, 'source', ls.url, 'note', l.note)) END FROM lineage l "
+                       "JOIN sources ls ON ls.id = l.source_id WHERE l.child_id = m.id)",
+            "datasets": "(SELECT CASE WHEN count(*) THEN json_group_array(json_object('dataset', d.dataset_id, "
+                        "'share', d.share, 'epochs', d.epochs, 'tokens', d.tokens, 'source', ds.url, 'note', "
+                        "d.note)) END FROM model_datasets d JOIN sources ds ON ds.id = d.source_id "
+                        "WHERE d.model_id = m.id)",
             "refs": "CASE WHEN m.origin = 'user' THEN (SELECT json_object('sources', json_array(json_object('id', "
                     "s.id, 'url', s.url, 'title', s.title, 'kind', s.kind, 'published', s.published)))) END",
             "compute": "coalesce(m.train_compute, 6 * m.params * m.train_tokens)",
