@@ -45,7 +45,7 @@ def _csv(batches: Iterator[list[list[Any]]], columns: list[str], stream: IO[str]
     lines = _CsvLines(columns)
     count = 0
     for rows in batches:
-        stream.write("".join(map(lines.line, rows)))
+        stream.writelines(map(lines.line, rows))
         count += len(rows)
     return count
 
