@@ -800,11 +800,21 @@ def _one_per_cell(ids: pd.Series, a: np.ndarray, b: np.ndarray, max_points: int)
     the rows come in, and unlike "the largest" it does not pull every mark to a corner of its
     cell, so the thinned cloud keeps its shape.
     """
-    _, np, pd = _modules()
+    return _one_per_cell_hashed(id_hashes(ids), a, b, max_points)
+
+
+def id_hashes(ids: pd.Series) -> np.ndarray:
+    """The hash of each model id that picks a cell's model (one id at a time: chunks hash alike)."""
+    _, _, pd = _modules()
+    return pd.util.hash_pandas_object(ids, index=False).to_numpy()
+
+
+def _one_per_cell_hashed(hashes: np.ndarray, a: np.ndarray, b: np.ndarray, max_points: int) -> np.ndarray:
+    _, np, _ = _modules()
     cells = _cells(max_points)
     ca = np.floor((a - a.min()) / max(np.ptp(a), 1e-9) * (cells - 1e-9))
     cb = np.floor((b - b.min()) / max(np.ptp(b), 1e-9) * (cells - 1e-9))
-    order = np.argsort(pd.util.hash_pandas_object(ids, index=False).to_numpy(), kind="stable")
+    order = np.argsort(hashes, kind="stable")
     _, first = np.unique((ca * cells + cb)[order], return_index=True)
     return np.sort(order[first])
 
@@ -818,10 +828,13 @@ def fit_trend(released: pd.Series, values: pd.Series) -> dict[str, float] | None
     Returns slope (decades per year), intercept, doubling time in months (inf when not growing),
     n, and the first and last decimal years of the fit.
     """
-    _, np, _ = _modules()
     ok = released.notna() & (values > 0)
-    years = _decimal_years(released[ok])
-    logs = np.log10(values[ok].to_numpy(float))
+    return _fit_years(_decimal_years(released[ok]), _log10(values[ok]))
+
+
+def _fit_years(years: np.ndarray, logs: np.ndarray) -> dict[str, float] | None:
+    """`fit_trend` of decimal years and log10 values."""
+    _, np, _ = _modules()
     if len(years) < 2 or np.ptp(years) == 0:
         return None
     slope, intercept = np.polyfit(years, logs, 1)
