@@ -53,7 +53,7 @@ def _select(filters: Filters, *columns: Any) -> Any:
 
 def _full_rows(conn: Connection, ids: Sequence[str]) -> pd.DataFrame:
     """The chart columns of these models (statuses, lineage), in release order then id."""
-    return models_frame(conn.engine, Filters(ids=list(ids)), columns=charts.CHART_COLUMNS)
+    return models_frame(conn, Filters(ids=list(ids)), columns=charts.CHART_COLUMNS)
 
 
 def _raw_rows(conn: Connection, stmt: Any) -> Any:
@@ -92,7 +92,6 @@ LATER_STAGE = exists().where(Lineage.child_id == Model.id, Lineage.relation.in_(
 def _timeline(conn: Connection, filters: Filters, total: int, group_by: str = "org", title: str | None = None,
               width: int | None = None, height: int | None = None, max_points: int = charts.MAX_POINTS,
               max_groups: int = charts.MAX_GROUPS, max_labels: int = charts.MAX_LABELS) -> Any:
-
     charts._check_grouping(group_by)
     group = Organization.name if group_by == "org" else func.coalesce(Model.family_id, "(no family)")
     counts = _group_counts(conn, filters, group, max_groups - 1)

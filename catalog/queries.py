@@ -612,7 +612,7 @@ def _refs(row: Any, facts: dict[str, Any] | None, parents: list[Any] | None, lin
 STATUS_FIELDS = ("released", "arch", "params", "active_params", "train_tokens", "train_compute", "context_length")
 
 
-def models_frame(engine: Engine, filters: Filters | None = None,
+def models_frame(engine: Engine | Connection, filters: Filters | None = None,
                  columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Models as a pandas DataFrame: every column, the computed ones, and `<fact>_status` columns.
 
@@ -621,8 +621,11 @@ def models_frame(engine: Engine, filters: Filters | None = None,
     `derived_by` lists the relations to the model's parents ("fine-tune,merge"), None for none.
 
     Built column by column (one query per table, arithmetic in pandas), so a million models take
-    seconds; the values are those `find_models` gives.
+    seconds; the values are those `find_models` gives. Given a Connection rather than an Engine,
+    reads in that connection's transaction (catalog.chartdata: the same snapshot as its counts).
     """
+    from contextlib import nullcontext
+
     import pandas as pd
 
     columns = list(columns or [c for c in COLUMNS] + list(COMPUTED))
@@ -637,7 +640,7 @@ def models_frame(engine: Engine, filters: Filters | None = None,
     if "released" in columns:  # as text, cut to its precision below: what find_models prints
         stmt = stmt.add_columns(cast(Model.released, String).label("released"))
         needed.append("released")
-    with reading(engine) as conn:
+    with nullcontext(engine) if isinstance(engine, Connection) else reading(engine) as conn:
         rows = list(map(tuple, conn.execute(stmt.order_by(*order_by(None))).all()))  # all(): one fetchall;
         frame = pd.DataFrame.from_records(rows, columns=needed)  # tuples: pandas reads them faster than Rows
         del rows
