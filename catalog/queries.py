@@ -465,6 +465,17 @@ def _export_row(row: Any, lookup: dict[str, Any], sources: dict[str, str], users
 
 
 _IDS = bindparam("ids", expanding=True)
+
+
+def _padded(ids: list[str], step: int = 250) -> dict[str, list[str]]:
+    """{"ids": ids} with the last id repeated up to a multiple of `step` (the rows are the same).
+
+    SQLite caches a prepared statement per SQL text, and an IN list of each new length is a new
+    text: padding keeps them to a few, so memory stays flat over a long export.
+    """
+    return {"ids": ids + ids[-1:] * (-len(ids) % step)}
+
+
 _LOOKUPS = {  # the rows of a batch of models, by model id (first column) in the order given
     "facts": select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status, Source.url,
                     ModelFact.method, ModelFact.confidence, ModelFact.note)
@@ -491,15 +502,15 @@ def _chunk_lookup(conn: Connection, ids: list[str]) -> dict[str, Any]:
     note, source id)].
     """
     facts: dict[str, dict[str, tuple[Any, ...]]] = {}
-    for model_id, name, *rest in conn.execute(_LOOKUPS["facts"], {"ids": ids}).all():
+    for model_id, name, *rest in conn.execute(_LOOKUPS["facts"], _padded(ids)).all():
         facts.setdefault(model_id, {})[name] = rest
     aliases: dict[str, list[str]] = {}
-    for model_id, alias in conn.execute(_LOOKUPS["aliases"], {"ids": ids}).all():
+    for model_id, alias in conn.execute(_LOOKUPS["aliases"], _padded(ids)).all():
         aliases.setdefault(model_id, []).append(alias)
     found: dict[str, Any] = {"facts": facts, "aliases": aliases}
     for key in ("parents", "datasets"):
         links: dict[str, list[tuple[Any, ...]]] = found.setdefault(key, {})
-        for model_id, *rest in conn.execute(_LOOKUPS[key], {"ids": ids}).all():
+        for model_id, *rest in conn.execute(_LOOKUPS[key], _padded(ids)).all():
             links.setdefault(model_id, []).append(rest)
     return found
 
@@ -526,7 +537,7 @@ def _chunk_sources(conn: Connection, rows: list[Any], lookup: dict[str, Any],
     wanted, found = list(ids), {}
     for start in range(0, len(wanted), 2000):
         found.update((r[0], _JSON_SORTED({"id": r[0], "url": r[1], "title": r[2], "kind": r[3], "published": r[4]}))
-                     for r in conn.execute(_USER_SOURCES, {"ids": wanted[start:start + 2000]}).all())
+                     for r in conn.execute(_USER_SOURCES, _padded(wanted[start:start + 2000])).all())
     return found
 
 
@@ -547,7 +558,8 @@ class _UserRecords:
         for start in range(0, len(missing), 500):
             chunk = missing[start:start + 500]
             known.update(dict.fromkeys(chunk))
-            for r in self.conn.execute(select(table).where(table.id.in_(chunk), table.origin == "user")).mappings():
+            for r in self.conn.execute(select(table).where(table.id.in_(_IDS), table.origin == "user"),
+                                       _padded(chunk)).mappings():
                 known[r["id"]] = user_record(key, r)
                 self.texts[key][r["id"]] = _JSON_SORTED(known[r["id"]])
         return {i: known[i] for i in ids if i is not None and known.get(i) is not None}
