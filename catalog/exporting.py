@@ -140,7 +140,7 @@ def _json_lines(batches: Iterator[list[list[Any]]], columns: list[str], stream: 
         stream.write("[")
     for rows in batches:
         for row in rows:
-            text = _JSON(dict(zip(columns, row)))
+            text = _JSON(dict(zip(columns, row, strict=True)))
             if array:
                 stream.write(("," if count else "") + "\n  " + text)
             else:

@@ -379,7 +379,7 @@ def iter_export(engine: Engine, filters: Filters | None = None, sort: str | None
     columns = export_columns()
     for rows in iter_export_batches(engine, filters, sort, batch):
         for row in rows:
-            yield dict(zip(columns, row))
+            yield dict(zip(columns, row, strict=True))
 
 
 def iter_export_batches(engine: Engine, filters: Filters | None = None, sort: str | None = None,
@@ -427,7 +427,7 @@ def _export_row(row: Any, lookup: dict[str, Any], sources: dict[str, str], users
                 raw: bool) -> list[Any]:
     """One model as a list over export_columns(); `row` is a row of the query of iter_export_batches."""
     model_id, url = row[0], row[6]
-    out = [None] * _WIDTH
+    out: list[Any] = [None] * _WIDTH
     out[0:7] = row[0:7]  # id, name, family, org, origin, source, source_url: the first columns of both
     aliases = lookup["aliases"].get(model_id)
     out[_AT["aliases"]], out[_AT["note"]] = ";".join(aliases) if aliases else None, row[7]
@@ -443,9 +443,9 @@ def _export_row(row: Any, lookup: dict[str, Any], sources: dict[str, str], users
     facts = lookup["facts"].get(model_id)
     if facts:
         for name, (_source_id, status, cited_url, method, confidence, note) in facts.items():
-            status_at = _STATUS_AT.get(name)
-            if status_at is not None:
-                out[status_at:status_at + 5] = status, cited_url, method, confidence, note
+            first = _STATUS_AT.get(name)
+            if first is not None:
+                out[first:first + 5] = status, cited_url, method, confidence, note
     parents, links = lookup["parents"].get(model_id), lookup["datasets"].get(model_id)
     if parents:
         out[_PARENTS_AT] = [{"model": p[0], "relation": p[1], "source": p[2], "note": p[3]} for p in parents]
@@ -464,7 +464,7 @@ def _export_row(row: Any, lookup: dict[str, Any], sources: dict[str, str], users
     return out
 
 
-_IDS = bindparam("ids", expanding=True)
+_IDS: Any = bindparam("ids", expanding=True)
 
 
 def _padded(ids: list[str], step: int = 250) -> dict[str, list[str]]:
@@ -476,7 +476,7 @@ def _padded(ids: list[str], step: int = 250) -> dict[str, list[str]]:
     return {"ids": ids + ids[-1:] * (-len(ids) % step)}
 
 
-_LOOKUPS = {  # the rows of a batch of models, by model id (first column) in the order given
+_LOOKUPS: dict[str, Any] = {  # the rows of a batch of models, by model id (first column) in the order given
     "facts": select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status, Source.url,
                     ModelFact.method, ModelFact.confidence, ModelFact.note)
     .outerjoin(Source, Source.id == ModelFact.source_id).where(ModelFact.model_id.in_(_IDS)),
