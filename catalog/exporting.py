@@ -67,7 +67,9 @@ class _CsvLines:
         self.quoted = [at for at, name in enumerate(columns)
                        if name in ("parents", "datasets", "accept", "refs", *LIST_FACTS)]
         self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, lineterminator="\n")
+        # "\r\n" makes the csv module quote a cell holding a bare carriage return too (with "\n" it
+        # does not, and a reader would split the row there); the line's own "\r\n" becomes "\n".
+        self.writer = csv.writer(self.buffer, lineterminator="\r\n")
 
     def line(self, row: list[Any]) -> str:
         """The CSV line of one export row (its typed cells converted in place), newline included."""
@@ -95,7 +97,7 @@ class _CsvLines:
         self.buffer.seek(0)
         self.buffer.truncate()
         self.writer.writerow(row)
-        return self.buffer.getvalue()
+        return self.buffer.getvalue()[:-2] + "\n"
 
 
 _BLANK = {None: ""}.get  # _BLANK(cell, cell): "" for None, else the cell

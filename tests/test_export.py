@@ -149,12 +149,22 @@ def test_csv_is_what_the_csv_module_writes(run, awkward, tmp_path):
     records = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(records) == 10 and all(list(record) == export_columns() for record in records)
     expected = io.StringIO()
-    writer = csv.writer(expected, lineterminator="\n")
+    writer = csv.writer(expected, lineterminator="\r\n")  # quotes a bare carriage return too
     writer.writerow(export_columns())
     writer.writerows([expected_cell(value) for value in record.values()] for record in records)
-    # quoting exactly where the csv module quotes (a bare carriage return it writes as it is)
+    # quoting exactly where the csv module quotes; lines end in "\n"
     written = (tmp_path / "m.csv").read_bytes().decode("utf-8")
-    assert written == expected.getvalue() and ",carriage\rreturn only," in written
+    assert written == expected.getvalue().replace("\r\n", "\n") and ',"carriage\rreturn only",' in written
+
+
+def test_csv_with_a_carriage_return_imports_back(run, db, awkward, tmp_path):
+    """A note holding a bare "\r" stays one cell: the exported file imports into another catalogue."""
+    assert run("export", "-o", str(tmp_path / "m.csv"), "--origin", "user").exit_code == 0
+    other = str(tmp_path / "other.db")  # a SQLite file, whatever the backend exported from
+    result = run("--db", other, "import", str(tmp_path / "m.csv"))
+    assert result.exit_code == 0, result.output
+    result = run("--db", other, "show", "awk-plain", "--format", "json")
+    assert json.loads(result.output)["note"] == "carriage\rreturn only"
 
 
 def test_awkward_text_survives_csv(run, awkward, tmp_path):
