@@ -39,6 +39,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 KINDS = ("startup", "import", "queries", "export", "charts")
+CHARTS = ("compute", "timeline", "growth", "architectures", "lineage")
 FILTERED = ["list", "--arch", "causal-decoder", "--min-params", "1B", "--max-params", "10B",
             "--since", "2023-01", "--until", "2023-06", "--limit", "10"]
 
@@ -269,14 +270,14 @@ class Bench:
                         note=f"floor file {floor_out.stat().st_size / 1e9:.2f} GB"))
 
     def charts(self, db: Path, size: int) -> None:
-        """`llmzoo chart compute` and `chart timeline` to HTML."""
+        """Every `llmzoo chart` kind to HTML (the issue names compute and timeline; the rest alike)."""
         try:
             run_once(self.llmzoo + ["chart", "--help"], self.env)
         except RuntimeError:
-            for kind in ("compute", "timeline"):
+            for kind in CHARTS:
                 self.results.append(Result(f"chart {kind} ({label(size)})", "", 0, 0, 0, 0, note="pending: no chart"))
             return
-        for kind in ("compute", "timeline"):
+        for kind in CHARTS:
             out = self.work / f"chart-{kind}-{label(size)}.html"
             args = ["chart", kind, "-o", str(out)]
             samples = measure(self.llmzoo + args, self.env_for(db), self.long_runs, warmup=False)
