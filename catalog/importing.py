@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import multiprocessing
+import operator
 import os
 import sys
 import traceback
@@ -232,7 +233,7 @@ def _record_data(row: dict[str, Any], url_ids: dict[str, str], where: str,
     if row.get("accept"):
         data["accept"] = row["accept"]
     for name in MODEL_FACTS:
-        value, status = _fact_input(row, name)
+        value, status = _fact_input(name, row.get(name), row.get(f"{name}_status"), row.get(f"{name}_precision"))
         if status is None:
             continue
         source = _source_of(row.get(f"{name}_source"), url_ids, where, f"{name}_source", problems) or default
@@ -245,18 +246,14 @@ def _record_data(row: dict[str, Any], url_ids: dict[str, str], where: str,
     return data
 
 
-_STATUS_KEYS = {name: f"{name}_status" for name in MODEL_FACTS}
-
-
-def _fact_input(row: dict[str, Any], name: str) -> tuple[Any, str | None]:
+def _fact_input(name: str, value: Any, status: Any, precision: Any) -> tuple[Any, str | None]:
     """A fact's value as the records read it (dates at their precision, true/false, lists) and its
-    status (None when the row does not have the fact)."""
-    value = row.get(name)
-    status = row.get(_STATUS_KEYS[name]) or ("reported" if value is not None else None)
+    status (None when the row does not have the fact), from its value, status and precision cells."""
+    status = status or ("reported" if value is not None else None)
     if status is None or value is None:
         return value, status
     if name in DATE_FACTS:
-        value = _at_precision(str(value), row.get(f"{name}_precision"))
+        value = _at_precision(str(value), precision)
     if name in ("moe", "open_weights") and isinstance(value, str):
         value = {"true": True, "false": False}.get(value.lower(), value)
     if name in LIST_FACTS and isinstance(value, str):
@@ -293,8 +290,8 @@ _PARENT_KEYS = frozenset(("model", "relation", "source", "note"))
 _DATA_KEYS = frozenset(("dataset", "share", "epochs", "tokens", "source", "note"))
 _CACHE_LIMIT = 100_000
 _CHUNK = 900  # ids per IN (...) list, under SQLite's oldest limit of 999 variables
-_FACT_KEYS = tuple((name, kind, *(f"{name}_{part}" for part in ("status", *FACT_PARTS[1:])))
-                   for name, kind in MODEL_FACTS.items())  # name, kind, then its columns by FACT_PARTS
+_FACT_KEYS = tuple((name, kind, *(f"{name}_{part}" for part in (*FACT_PARTS, "precision")))
+                   for name, kind in MODEL_FACTS.items())  # name, kind, then its columns by FACT_PARTS, precision
 _NO_FACTS = {"accept": None, **{name: None for name in MODEL_FACTS}, **{f"{d}_precision": None for d in DATE_FACTS}}
 
 
@@ -332,20 +329,16 @@ def _source_id(url: Any, url_ids: dict[str, str], default: str) -> str:
     return url_ids[url]
 
 
-def _plain_fact(keys: tuple[str, ...], row: dict[str, Any], default: str,
-                url_ids: dict[str, str]) -> tuple[Any, ...] | None:
-    """(value, precision, status, source, method, confidence, note) of one fact; None if absent."""
-    name, kind, _status, source_key, method_key, confidence_key, note_key = keys
-    value, status = _fact_input(row, name)
+def _plain_fact(name: str, kind: str, cells: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """(stored value, precision, status, method, confidence, note) of one fact from its cells (value,
+    status, method, confidence, note, precision); None if the row does not have it."""
+    value, status = _fact_input(name, cells[0], cells[1], cells[5])
     if status is None:
         return None
-    method, note, confidence = _text(row.get(method_key)), _text(row.get(note_key)), row.get(confidence_key)
+    method, confidence, note = _text(cells[2]), cells[3], _text(cells[4])
     if status not in STATUSES or (status == "unpublished") != (value is None) \
             or (status in ("estimated", "derived") and not method) \
             or (confidence not in CONFIDENCES if status == "estimated" else confidence is not None):
-        raise _NotPlain
-    source = _source_id(row.get(source_key), url_ids, default)
-    if source is not default and not SLUG.fullmatch(source):
         raise _NotPlain
     precision = None
     if value is None:
@@ -357,11 +350,36 @@ def _plain_fact(keys: tuple[str, ...], row: dict[str, Any], default: str,
         value = number if kind == "count" else int(number)  # what parse_count / parse_int make of digits
     else:
         value = convert_value(kind, value)
-    return value, precision, status, source, method, confidence, note
+    return _store_value(name, value), precision, status, method, confidence, note
 
 
-def _plain_model(row: dict[str, Any], url_ids: dict[str, str]) -> dict[type, list[dict[str, Any]]]:
-    """The rows `model_rows` gives for this export row; _NotPlain (or ValueError) if not plain."""
+class _FactMemo:
+    """`_plain_fact` remembered per fact and cells, for files whose cells are all text (CSV): there a
+    fact's conversion depends on its cells alone, and most cells recur (statuses, architectures,
+    layer counts, licences, dates). Sources are looked up per row, outside the memo."""
+
+    LIMIT = 20_000  # entries per fact; a fact with more distinct cells starts afresh
+
+    def __init__(self) -> None:
+        self.facts: dict[str, dict[tuple[Any, ...], tuple[Any, ...] | None]] = {name: {} for name in MODEL_FACTS}
+
+    def fact(self, name: str, kind: str, cells: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        known = self.facts[name]
+        try:
+            return known[cells]
+        except KeyError:
+            pass
+        fact = _plain_fact(name, kind, cells)  # _NotPlain and ValueError are not remembered
+        if len(known) >= self.LIMIT:
+            known.clear()
+        known[cells] = fact
+        return fact
+
+
+def _plain_model(row: dict[str, Any], url_ids: dict[str, str],
+                 memo: _FactMemo | None = None) -> dict[type, list[dict[str, Any]]]:
+    """The rows `model_rows` gives for this export row; _NotPlain (or ValueError) if not plain.
+    `memo` only for rows whose cells are all text or None."""
     if not all(row.get(c) for c in REQUIRED) or row.get("accept"):
         raise _NotPlain
     model_id, org, source = _slug(row["id"]), _slug(row["org"]), _slug(row["source"])
@@ -372,15 +390,20 @@ def _plain_model(row: dict[str, Any], url_ids: dict[str, str]) -> dict[type, lis
     model = {**_NO_FACTS, "id": model_id, "name": name, "family_id": family, "org_id": org, "source_id": source,
              "note": note, "origin": "user"}
     facts = []
-    for keys in _FACT_KEYS:
-        fact_name = keys[0]
-        if fact_name not in row and keys[2] not in row:  # the usual case, so made cheap
+    get = row.get
+    for fact_name, kind, status_key, source_key, method_key, confidence_key, note_key, precision_key in _FACT_KEYS:
+        if fact_name not in row and status_key not in row:  # the usual case, so made cheap
             continue
-        fact = _plain_fact(keys, row, source, url_ids)
+        cells = (get(fact_name), get(status_key), get(method_key), get(confidence_key), get(note_key),
+                 get(precision_key))
+        fact = _plain_fact(fact_name, kind, cells) if memo is None else memo.fact(fact_name, kind, cells)
         if fact is None:
             continue
-        value, precision, status, fact_source, method, confidence, fact_note = fact
-        model[fact_name] = _store_value(fact_name, value)
+        value, precision, status, method, confidence, fact_note = fact
+        fact_source = _source_id(get(source_key), url_ids, source)
+        if fact_source is not source and fact_source != source and not SLUG.fullmatch(fact_source):
+            raise _NotPlain
+        model[fact_name] = value
         if precision:
             model[f"{fact_name}_precision"] = precision
         if status != "reported" or fact_source != source or fact_note or method or confidence:
@@ -547,8 +570,9 @@ class _Reader:
     """Rows to planned models and supporting records: parsing, per-record validation and source URL
     mapping, in file order (a row sees the sources defined by the rows before it). No database."""
 
-    def __init__(self, path: Path, url_ids: dict[str, str]) -> None:
+    def __init__(self, path: Path, fmt: str, url_ids: dict[str, str]) -> None:
         self.path, self.url_ids = path, url_ids
+        self.memo = _FactMemo() if fmt == "csv" else None  # CSV cells are text: conversions can be reused
         self.valid: dict[tuple[Any, ...], dict[str, Any] | DatasetRecord] = {}
         self.read = 0
 
@@ -571,7 +595,7 @@ class _Reader:
 
     def _plan(self, row: dict[str, Any], where: str, problems: list[str]) -> _Planned | None:
         try:
-            return _Planned(where, _plain_model(row, self.url_ids))
+            return _Planned(where, _plain_model(row, self.url_ids, self.memo))
         except (_NotPlain, ValueError):
             pass
         data = _record_data(row, self.url_ids, where, problems)
@@ -873,23 +897,37 @@ class _Writer:
 
 def _write(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
     """`insert_rows`, without SQLAlchemy's per-row work on SQLite: one compiled INSERT per table,
-    run as executemany of tuples made by the columns' own bind processors (half the time per row)."""
+    run as executemany of tuples taken from the rows in C (itemgetter), then passed through the
+    bind processors of the columns that have one (dates, booleans, JSON, floats)."""
     if conn.dialect.name != "sqlite":
         insert_rows(conn, rows)
         return
     for table in TABLES:
         if rows.get(table):
-            statement, plan = _compiled_insert(conn.dialect, table)
-            conn.exec_driver_sql(statement, [tuple([row[key] if process is None else process(row[key])
-                                                    for key, process in plan]) for row in rows[table]])
+            statement, values_of, processed = _compiled_insert(conn.dialect, table)
+            conn.exec_driver_sql(statement, [_processed(values_of(row), processed) for row in rows[table]]
+                                 if processed else [values_of(row) for row in rows[table]])
+
+
+def _processed(values: tuple[Any, ...], processed: tuple[tuple[int, Any], ...]) -> tuple[Any, ...]:
+    out = list(values)
+    for index, process in processed:
+        out[index] = process(out[index])
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled_insert(dialect: Any, table: Any) -> tuple[str, list[tuple[str, Any]]]:
+def _compiled_insert(dialect: Any, table: Any) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]],
+                                                        tuple[tuple[int, Any], ...]]:
+    """The INSERT, a function giving a row's values in its order, and (position, bind processor)
+    of the columns that need one."""
     compiled = insert(table).compile(dialect=dialect)
     columns = table.__table__.columns
-    return str(compiled), [(key, columns[key].type.dialect_impl(dialect).bind_processor(dialect))
-                           for key in compiled.positiontup]
+    keys = compiled.positiontup
+    getter = operator.itemgetter(*keys)
+    values_of = getter if len(keys) > 1 else lambda row: (getter(row),)
+    processors = [columns[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
+    return str(compiled), values_of, tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
 
 class _DryRun(Exception):
@@ -1005,7 +1043,7 @@ def _read(path: Path, fmt: str, url_ids: dict[str, str]) -> Iterator[_Batch]:
             and path.stat().st_size >= _PARALLEL_BYTES:
         yield from _read_in_child(path, fmt, url_ids)
         return
-    reader = _Reader(path, url_ids)
+    reader = _Reader(path, fmt, url_ids)
     for rows in _batches(iter_rows(path, fmt, reader.at), IMPORT_BATCH):
         yield reader.batch(rows)
 
@@ -1044,7 +1082,7 @@ def _read_in_child(path: Path, fmt: str, url_ids: dict[str, str]) -> Iterator[_B
 def _reading_process(path: Path, fmt: str, url_ids: dict[str, str], send: Any, receive: Any) -> None:
     """The second process: send each batch, then None, or what went wrong."""
     receive.close()  # only the importing process reads: if it dies, sending fails and this process ends
-    reader = _Reader(path, url_ids)
+    reader = _Reader(path, fmt, url_ids)
     try:
         for rows in _batches(iter_rows(path, fmt, reader.at), IMPORT_BATCH):
             send.send(reader.batch(rows))
