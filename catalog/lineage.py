@@ -11,13 +11,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select
 
 from catalog.db import reading
 from catalog.errors import CatalogError
-from catalog.queries import Filters, find_models, resolve_model
+from catalog.queries import Filters, _base_select, conditions, order_by, resolve_model
 from catalog.records import ARCHITECTURES, format_date
-from catalog.schema import Family, Lineage, Model
+from catalog.schema import Family, Lineage, Model, Organization
 
 if TYPE_CHECKING:
     import altair as alt
@@ -188,21 +188,36 @@ def lineage_frames(engine: Engine, filters: Filters | None = None) -> tuple[pd.D
     nodes: id, name, family, family_name, org, org_name, released (datetime), arch, params,
     open_weights. edges: child, parent, relation.
     """
+    with reading(engine) as conn:
+        return _frames(conn, filters or Filters())
+
+
+def _frames(conn: Connection, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     import pandas as pd
 
-    rows = find_models(engine, filters, columns=NODE_COLUMNS)
-    with reading(engine) as conn:
-        families = dict(conn.execute(select(Family.id, Family.name)).all())
-        edges = [{"child": c, "parent": p, "relation": r} for c, p, r in conn.execute(
-            select(Lineage.child_id, Lineage.parent_id, Lineage.relation)
-            .order_by(Lineage.child_id, Lineage.parent_id))]
+    nodes = _nodes(conn, filters)
+    ids = set(nodes["id"])
+    edges = [{"child": c, "parent": p, "relation": r} for c, p, r in conn.execute(
+        select(Lineage.child_id, Lineage.parent_id, Lineage.relation)
+        .order_by(Lineage.child_id, Lineage.parent_id)) if c in ids and p in ids]
+    return nodes, pd.DataFrame.from_records(edges, columns=["child", "parent", "relation"])
+
+
+def _nodes(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """The NODE_COLUMNS of the models matching `filters` (as find_models gives them) and family_name."""
+    import pandas as pd
+
+    released = NODE_COLUMNS.index("released")
+    rows = []
+    for *row, precision in conn.execute(_base_select([*NODE_COLUMNS, "released_precision"], filters)
+                                        .order_by(*order_by(None))):
+        row[released] = format_date(row[released], precision) or None
+        rows.append(row)
+    families = dict(conn.execute(select(Family.id, Family.name)).all())
     nodes = pd.DataFrame.from_records(rows, columns=list(NODE_COLUMNS))
     nodes.insert(3, "family_name", nodes["family"].map(families))
     nodes["released"] = pd.to_datetime(nodes["released"].replace("", None), format="mixed")
-    ids = set(nodes["id"])
-    edge_frame = pd.DataFrame.from_records([e for e in edges if e["child"] in ids and e["parent"] in ids],
-                                           columns=["child", "parent", "relation"])
-    return nodes, edge_frame
+    return nodes
 
 
 def tree_lanes(nodes: pd.DataFrame) -> pd.DataFrame:
@@ -249,10 +264,6 @@ def chart_lineage(nodes: pd.DataFrame, edges: pd.DataFrame, title: str | None = 
     with lineage first, then the largest, shared fairly between lanes); the subtitle says so.
     `urls` (model id -> address) makes the marks links. Height defaults to 16 px per lane.
     """
-    import altair as alt
-    import numpy as np
-
-    arch_colors, weight_shapes = _styles()
     frame = tree_lanes(nodes)
     if nodes.empty:
         raise CatalogError("no model matches these filters; nothing to draw in the evolutionary tree")
@@ -266,6 +277,21 @@ def chart_lineage(nodes: pd.DataFrame, edges: pd.DataFrame, title: str | None = 
     spans = frame.groupby("lane").agg(start=("released", "min"), end=("released", "max")).reset_index()
     if len(frame) > max_points:
         frame = _thin(frame, edges, max_points)
+    return draw_lineage(frame, _edge_rows(frame, edges), lanes, spans, lanes_total, models_total,
+                        title, width, height, urls)
+
+
+def draw_lineage(frame: pd.DataFrame, links: pd.DataFrame, lanes: list[str], spans: pd.DataFrame,
+                 lanes_total: int, models_total: int, title: str | None = None, width: int | None = None,
+                 height: int | None = None, urls: Mapping[str, str] | None = None) -> alt.LayerChart:
+    """The tree of the drawn models (`frame` of `tree_lanes`) and edges (`_edge_rows`), lanes in order
+    top to bottom, each lane's span (lane, start, end), out of `lanes_total` lanes and `models_total`
+    dated models selected (the subtitle's counts)."""
+    import altair as alt
+    import numpy as np
+
+    arch_colors, weight_shapes = _styles()
+    frame = frame.copy()
     frame["weights"] = frame["open_weights"].map({True: "open", False: "closed"}).fillna(UNKNOWN_ARCH)
     params = frame["params"].astype("float64")
     frame["dot"] = (30 + 40 * np.log10(params.clip(lower=1e8) / 1e8)).fillna(30).clip(upper=400)
@@ -274,7 +300,6 @@ def chart_lineage(nodes: pd.DataFrame, edges: pd.DataFrame, title: str | None = 
     frame["url"] = frame["id"].map(urls or {})
     points = frame[["id", "name", "lane", "branch", "arch", "released", "date", "weights", "dot",
                     "params_text", "org_name", "url"]]
-    links = _edge_rows(frame, edges)
 
     y = alt.Y("lane:N", scale=alt.Scale(domain=lanes), title=None,
               axis=alt.Axis(labelLimit=220, ticks=False, domain=False))
@@ -349,3 +374,198 @@ def _count_text(value: float) -> str:
     from catalog.units import format_count
 
     return "" if value != value else format_count(value)  # NaN is unknown
+
+
+# --- The evolutionary tree of a large catalogue, selected in SQL -------------------------------
+
+
+def chart_lineage_from_db(engine: Engine, filters: Filters | None = None, title: str | None = None,
+                          width: int | None = None, height: int | None = None, max_lanes: int = MAX_LANES,
+                          max_points: int = MAX_POINTS, urls: Mapping[str, str] | None = None,
+                          large: int | None = None) -> alt.LayerChart:
+    """`chart_lineage(*lineage_frames(engine, filters), ...)`, the same chart, without reading every model.
+
+    Above `large` selected models (catalog.chartdata.LARGE), the lanes' counts, spans and lineage
+    edges are counted in SQL, the busiest lanes and the drawn models picked in SQL by the rules of
+    `_busiest_lanes` and `_thin`, and only the drawn models and the edges between them are read.
+    """
+    from catalog.chartdata import LARGE, _select
+
+    filters = filters or Filters()
+    options = {"title": title, "width": width, "height": height, "urls": urls}
+    with reading(engine) as conn:
+        total = conn.execute(_select(filters, func.count())).scalar_one()
+        if total > (LARGE if large is None else large) and total:
+            return _chart_from_sql(conn, filters, total, max_lanes, max_points, **options)
+        nodes, edges = _frames(conn, filters)
+    return chart_lineage(nodes, edges, max_lanes=max_lanes, max_points=max_points, **options)
+
+
+@dataclass
+class _Lane:
+    """A lane's totals over the selection; `groups` are its (family id, org id of a familyless model)."""
+
+    name: str
+    models: int = 0
+    busy: int = 0
+    start: Any = None
+    end: Any = None
+    groups: list[tuple[str | None, str | None]] = field(default_factory=list)
+    first: tuple[Any, str] | None = None  # (release date, id) of its first model
+    branch: str = UNKNOWN_ARCH
+
+
+#: A model's lane group: its family, or its organization when it has no family.
+_ORG_PART = case((Model.family_id.is_(None), Model.org_id))
+
+
+def _chart_from_sql(conn: Connection, filters: Filters, total: int, max_lanes: int, max_points: int,
+                    **options: Any) -> alt.LayerChart:
+    import pandas as pd
+
+    from catalog.chartdata import _select
+
+    lanes = _lane_totals(conn, filters)
+    if not lanes:
+        raise CatalogError(f"none of the {total} selected models has a release date; "
+                           "nothing to draw in the evolutionary tree")
+    lanes_total, models_total = len(lanes), sum(lane.models for lane in lanes.values())
+    if lanes_total > max_lanes:
+        score = sorted(lanes.values(), key=lambda lane: (-lane.busy, -lane.models, lane.name))
+        lanes = {lane.name: lane for lane in score[:max_lanes]}
+    _first_models(conn, filters, lanes)
+    order = {a: i for i, a in enumerate(branch_order())}
+    kept = sorted(lanes.values(), key=lambda lane: (order[lane.branch], *(lane.first or ())))
+    rank = {lane.name: i for i, lane in enumerate(kept)}
+    index = _lane_index(lanes.values(), rank)
+    if sum(lane.models for lane in kept) > max_points:
+        ids = _thinned_ids(conn, filters, index, max_points)
+    else:
+        ids = conn.scalars(_select(filters, Model.id).where(Model.released.is_not(None), index.is_not(None))).all()
+    frame = tree_lanes(_nodes(conn, Filters(ids=ids)))
+    frame.index = _positions(conn, filters, frame)
+    frame["branch"] = frame["lane"].map({lane.name: lane.branch for lane in kept})
+    frame["lane_rank"] = frame["lane"].map(rank)
+    edges = pd.DataFrame.from_records(conn.execute(
+        select(Lineage.child_id, Lineage.parent_id, Lineage.relation)
+        .where(Lineage.child_id.in_(ids), Lineage.parent_id.in_(ids))
+        .order_by(Lineage.child_id, Lineage.parent_id)).all(), columns=["child", "parent", "relation"])
+    spans = sorted((lane.name, lane.start, lane.end) for lane in kept)
+    spans_frame = pd.DataFrame({"lane": [s[0] for s in spans],
+                                "start": _datetimes([s[1] for s in spans]), "end": _datetimes([s[2] for s in spans])})
+    return draw_lineage(frame, _edge_rows(frame, edges), [lane.name for lane in kept], spans_frame,
+                        lanes_total, models_total, **options)
+
+
+def _datetimes(dates: list[Any]) -> pd.Series:
+    """Dates as the released column of `_nodes` holds them."""
+    import pandas as pd
+
+    return pd.to_datetime(pd.Series([d.isoformat() for d in dates], dtype=object), format="mixed")
+
+
+def _lane_totals(conn: Connection, filters: Filters) -> dict[str, _Lane]:
+    """Dated models, first and last release and lineage edge ends of every lane, by lane name (two
+    families of one name, or a family named like an organization's "(other)" lane, share a lane)."""
+    from catalog.chartdata import _select
+
+    families = dict(conn.execute(select(Family.id, Family.name)).all())
+    orgs = dict(conn.execute(select(Organization.id, Organization.name)).all())
+
+    def name(family: str | None, org: str | None) -> str:
+        return families[family] if family is not None else f"{orgs[org]} (other)"
+
+    dated = Model.released.is_not(None)
+    lanes: dict[str, _Lane] = {}
+    for family, org, n, start, end in conn.execute(
+            _select(filters, Model.family_id, _ORG_PART, func.count(), func.min(Model.released),
+                    func.max(Model.released)).where(dated).group_by(Model.family_id, _ORG_PART)):
+        lane = lanes.setdefault(name(family, org), _Lane(name(family, org)))
+        lane.models += n
+        lane.start = start if lane.start is None else min(lane.start, start)
+        lane.end = end if lane.end is None else max(lane.end, end)
+        lane.groups.append((family, org))
+    # every end of a lineage edge between two selected models counts for the lane of a dated end
+    for near, far in ((Lineage.child_id, Lineage.parent_id), (Lineage.parent_id, Lineage.child_id)):
+        stmt = _select(filters, Model.family_id, _ORG_PART, func.count()).join(Lineage, near == Model.id) \
+            .where(*_far_end_selected(filters, far))
+        for family, org, n in conn.execute(stmt.where(dated).group_by(Model.family_id, _ORG_PART)):
+            lanes[name(family, org)].busy += n
+    return lanes
+
+
+def _far_end_selected(filters: Filters, far: Any) -> list[Any]:
+    """WHERE clauses: the `far` end of a lineage edge is a selected model (none if every model is).
+
+    The test is on `coalesce(far, far)`, not `far`: SQLite would otherwise look the lineage
+    primary key up once for every selected id, for every model (hours on 100k models)."""
+    from catalog.chartdata import _select
+
+    if not conditions(filters):
+        return []
+    return [func.coalesce(far, far).in_(_select(filters, Model.id).correlate(None))]
+
+
+def _lane_index(lanes: Iterable[_Lane], rank: Mapping[str, int]) -> Any:
+    """SQL: the rank of a model's lane among `lanes` (NULL for a model of another lane)."""
+    by_family = {f: rank[lane.name] for lane in lanes for f, o in lane.groups if f is not None}
+    by_org = {o: rank[lane.name] for lane in lanes for f, o in lane.groups if f is None}
+    parts = [case(by_family, value=Model.family_id) if by_family else None,
+             case(by_org, value=_ORG_PART) if by_org else None]
+    parts = [p for p in parts if p is not None]
+    return parts[0] if len(parts) == 1 else func.coalesce(*parts)
+
+
+def _first_models(conn: Connection, filters: Filters, lanes: Mapping[str, _Lane]) -> None:
+    """Set each lane's first model (release date, id) and branch (the first model's architecture)."""
+    from catalog.chartdata import _select
+
+    starts = {}
+    for lane in lanes.values():
+        for group in lane.groups:
+            starts[group] = lane.start
+    by_family = {f: d for (f, o), d in starts.items() if f is not None}
+    by_org = {o: d for (f, o), d in starts.items() if f is None}
+    whens = [w for w in (and_(Model.family_id.is_not(None), Model.released == case(by_family, value=Model.family_id))
+                         if by_family else None,
+                         and_(Model.family_id.is_(None), Model.released == case(by_org, value=Model.org_id))
+                         if by_org else None) if w is not None]
+    firsts = conn.execute(_select(filters, Model.family_id, _ORG_PART, func.min(Model.id))
+                          .where(or_(*whens)).group_by(Model.family_id, _ORG_PART)).all()
+    archs = dict(conn.execute(select(Model.id, Model.arch).where(Model.id.in_([i for *_, i in firsts]))).all())
+    group_lane = {group: lane for lane in lanes.values() for group in lane.groups}
+    for family, org, first_id in firsts:
+        lane = group_lane[(family, org)]
+        if lane.first is None or first_id < lane.first[1]:
+            lane.first = (lane.start, first_id)
+            arch = archs[first_id]
+            lane.branch = arch if arch in branch_order() else UNKNOWN_ARCH
+
+
+def _thinned_ids(conn: Connection, filters: Filters, index: Any, keep: int) -> list[str]:
+    """The ids `_thin` keeps: models with lineage (between selected models) first, then the largest,
+    lanes taking turns in lane order; ties by id."""
+    from catalog.chartdata import _select
+
+    linked = or_(*[exists().where(near == Model.id, *_far_end_selected(filters, far))
+                   for near, far in ((Lineage.child_id, Lineage.parent_id), (Lineage.parent_id, Lineage.child_id))])
+    inner = _select(filters, Model.id.label("i"), index.label("l"), case((linked, 1), else_=0).label("k"),
+                    func.coalesce(Model.params, 0.0).label("p")).where(
+        Model.released.is_not(None), index.is_not(None)).subquery()
+    turn = func.row_number().over(partition_by=inner.c.l, order_by=(inner.c.k.desc(), inner.c.p.desc(), inner.c.i))
+    ranked = select(inner.c.i, inner.c.l, inner.c.k, turn.label("t")).subquery()
+    return list(conn.scalars(select(ranked.c.i).order_by(ranked.c.k.desc(), ranked.c.t, ranked.c.l).limit(keep)))
+
+
+def _positions(conn: Connection, filters: Filters, frame: pd.DataFrame) -> pd.Index:
+    """Where these dated models stand among all the selected ones in release order, then id: their
+    index in the nodes frame of `lineage_frames`. Altair names the point layer's view by a hash of
+    its data's text, which shows index labels, so the chart is the same only with the same labels."""
+    import pandas as pd
+
+    from catalog.chartdata import _select
+
+    place = _select(filters, Model.id.label("i"), func.row_number().over(order_by=(Model.released, Model.id))
+                    .label("n")).where(Model.released.is_not(None)).subquery()
+    at = dict(conn.execute(select(place.c.i, place.c.n).where(place.c.i.in_(list(frame["id"])))).all())
+    return pd.Index([at[i] - 1 for i in frame["id"]], dtype="int64")

@@ -125,10 +125,10 @@ def chart_lineage_command(ctx: click.Context, output: str, scale: float, title: 
     from pathlib import Path
 
     from catalog.chartfiles import chart_format, check_writable, save_chart
-    from catalog.lineage import chart_lineage, lineage_frames
+    from catalog.lineage import chart_lineage_from_db
 
     chart_format(output)  # a wrong extension or folder fails before the query
     check_writable(Path(output))
-    nodes, edges = lineage_frames(open_engine(ctx), filters_from(kwargs))
-    save_chart(chart_lineage(nodes, edges, title, width, height, max_lanes=max_families), output, scale)
+    chart = chart_lineage_from_db(open_engine(ctx), filters_from(kwargs), title, width, height, max_lanes=max_families)
+    save_chart(chart, output, scale)
     click.echo(f"Wrote {output}", err=True)

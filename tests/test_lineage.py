@@ -336,3 +336,74 @@ def test_chart_lineage_errors(chart_run, tmp_path, monkeypatch, args, message):
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and message in result.stderr
     assert not (tmp_path / "tree.png").exists()
+
+
+# --- the tree of a large catalogue: counted and picked in SQL, the same chart --------------------
+
+
+def _both_routes(engine, filters=None, **options):
+    from catalog.lineage import chart_lineage_from_db
+
+    expected = chart_lineage(*lineage_frames(engine, filters), **options).to_dict()
+    return chart_lineage_from_db(engine, filters, large=0, **options).to_dict(), expected
+
+
+TREE_CASES = [
+    ({}, {}), ({}, {"max_lanes": 5}), ({}, {"max_points": 40}), ({}, {"max_lanes": 8, "max_points": 25}),
+    ({"since": "2021"}, {"max_points": 30}), ({"org": ["syn-org-0", "syn-org-3"]}, {"max_lanes": 3}),
+    ({"open_weights": True, "arch": ["causal-decoder"]}, {"max_lanes": 6, "max_points": 20}),
+    ({}, {"title": "Tree", "width": 400, "height": 200, "urls": {"syn-0012": "m/syn-0012.html"}}),
+]
+
+
+@pytest.mark.parametrize(("filters", "options"), TREE_CASES)
+def test_sql_route_draws_the_same_tree(engine, filters, options):
+    """Above `large` models lanes and marks are picked in SQL: the spec must be the one pandas draws."""
+    from tests.test_charts import add_synthetic_models
+
+    add_synthetic_models(engine)
+    got, expected = _both_routes(engine, Filters(**filters), **options)
+    assert got == expected
+    if "max_points" in options or "max_lanes" in options:
+        assert " of " in expected["title"]["subtitle"].split(";")[0]  # the case leaves something out
+
+
+def test_sql_route_breaks_lane_and_mark_ties_like_pandas(engine):
+    """Every lane cap (lanes tie on edges and models; "Synthetic Lab (other)" merges two
+    organizations) and mark caps that cut through ties of size and lane turns."""
+    from tests.test_charts import add_synthetic_models
+
+    add_synthetic_models(engine)
+    nodes, edges = lineage_frames(engine)
+    lanes = tree_lanes(nodes)["lane"]
+    assert "Synthetic Lab (other)" in set(lanes)
+    assert (lanes.value_counts() == 2).sum() >= 2  # the "Tie" families: tied lanes
+    for max_lanes in range(1, lanes.nunique() + 1):
+        got, expected = _both_routes(engine, max_lanes=max_lanes, max_points=60)
+        assert got == expected, max_lanes
+    for max_points in (1, 7, 50, 199, 350):
+        got, expected = _both_routes(engine, max_points=max_points)
+        assert got == expected, max_points
+
+
+def test_sql_route_errors_like_pandas(engine):
+    from catalog.errors import CatalogError
+    from catalog.lineage import chart_lineage_from_db
+    from tests.test_charts import add_synthetic_models
+
+    add_synthetic_models(engine)
+    with pytest.raises(CatalogError, match="^none of the 1 selected models has a release date; nothing to draw"):
+        chart_lineage_from_db(engine, Filters(ids=["syn-0005"]), large=0)
+    with pytest.raises(CatalogError, match="^no model matches these filters; nothing to draw"):
+        chart_lineage_from_db(engine, Filters(since="2030"), large=0)
+
+
+def test_cli_tree_of_a_large_selection_is_the_same_file(chart_run, tmp_path, monkeypatch):
+    import catalog.chartdata
+
+    small, large = tmp_path / "small.json", tmp_path / "large.json"
+    assert chart_run("-o", str(small), "--max-families", "3").exit_code == 0
+    monkeypatch.setattr(catalog.chartdata, "LARGE", 0)
+    assert chart_run("-o", str(large), "--max-families", "3").exit_code == 0
+    assert large.read_bytes() == small.read_bytes()
+    assert "3 of 6 families" in json.loads(small.read_text())["title"]["subtitle"]
