@@ -157,57 +157,30 @@ def _source_ids(engine: Engine) -> dict[str, str]:
 
 
 def read_export(engine: Engine, path: Path, fmt: str | None = None) -> Bundle:
-    """Records from an export file; every problem reported at once as file:line (id): column: what."""
+    """Records from an export file; every problem reported at once as file:line (id): column: what.
+    The reading side of `import_export` (same checks, same messages), kept in memory, no writes."""
     fmt = detect_format(path, fmt)
-    url_ids = _source_ids(engine)
+    reader = _Reader(path, fmt, _source_ids(engine))
     bundle = Bundle()
     problems: list[str] = []
-    for number, row in iter_rows(path, fmt):
-        where = f"{path}:{number}" + (f" ({row.get('id')})" if row.get("id") else "")
-        _add_refs(bundle, row.get("refs"), url_ids, where, problems)
-        data = _record_data(row, url_ids, where, problems)
-        if data is None:
-            continue
-        try:
-            record = ModelRecord.model_validate(data)
-        except ValidationError as exc:
-            problems.extend(f"{where}: {format_loc(tuple(e['loc']), data)}: "
-                            f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
-            continue
-        if record.id in bundle.models:
-            problems.append(f"{where}: model {record.id!r} appears twice in the file")
-            continue
-        bundle.models[record.id] = record
-        bundle.where[("models", record.id)] = where
+    for rows in _batches(iter_rows(path, fmt, reader.at), IMPORT_BATCH):
+        batch = reader.batch(rows)
+        problems.extend(batch.problems)
+        for section, records in batch.refs.items():
+            for record_id, record in records.items():
+                if record_id not in getattr(bundle, section):
+                    getattr(bundle, section)[record_id] = (
+                        record if isinstance(record, DatasetRecord) else _REF_RECORDS[section].model_validate(record))
+        for item in batch.planned:
+            record = item.record or _record_from_rows(item.rows)
+            if record.id in bundle.models:
+                problems.append(f"{item.where}: model {record.id!r} appears twice in the file")
+                continue
+            bundle.models[record.id] = record
+            bundle.where[("models", record.id)] = item.where
     if problems:
         raise DataError(problems)
     return bundle
-
-
-def _add_refs(bundle: Bundle, refs: Any, url_ids: dict[str, str], where: str, problems: list[str]) -> None:
-    if not refs:
-        return
-    if isinstance(refs, str):
-        try:
-            refs = json.loads(refs)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: refs: invalid JSON ({exc.msg})")
-            return
-    kinds = {"sources": SourceRecord, "organizations": OrganizationRecord, "families": FamilyRecord,
-             "datasets": DatasetRecord}
-    for key, items in (refs or {}).items():
-        if key not in kinds or not isinstance(items, list):
-            problems.append(f"{where}: refs: unknown section {key!r}")
-            continue
-        for item in items:
-            try:
-                record = kinds[key].model_validate(item)
-            except ValidationError as exc:
-                problems.extend(f"{where}: refs.{key}: {e['msg']}" for e in exc.errors())
-                continue
-            getattr(bundle, key).setdefault(record.id, record)
-            if key == "sources":
-                url_ids.setdefault(record.url, record.id)
 
 
 def _source_of(url: Any, url_ids: dict[str, str], where: str, column: str, problems: list[str]) -> str | None:
