@@ -446,10 +446,11 @@ def _chart_from_sql(conn: Connection, filters: Filters, total: int, max_lanes: i
     frame.index = _positions(conn, filters, frame)
     frame["branch"] = frame["lane"].map({lane.name: lane.branch for lane in kept})
     frame["lane_rank"] = frame["lane"].map(rank)
-    edges = pd.DataFrame.from_records(conn.execute(
-        select(Lineage.child_id, Lineage.parent_id, Lineage.relation)
-        .where(Lineage.child_id.in_(ids), Lineage.parent_id.in_(ids))
-        .order_by(Lineage.child_id, Lineage.parent_id)).all(), columns=["child", "parent", "relation"])
+    # parents kept in Python: `parent_id IN (ids)` too would make SQLite look up every pair of ids
+    drawn = set(ids)
+    edges = pd.DataFrame.from_records([edge for edge in conn.execute(
+        select(Lineage.child_id, Lineage.parent_id, Lineage.relation).where(Lineage.child_id.in_(ids))
+        .order_by(Lineage.child_id, Lineage.parent_id)) if edge[1] in drawn], columns=["child", "parent", "relation"])
     spans = sorted((lane.name, lane.start, lane.end) for lane in kept)
     spans_frame = pd.DataFrame({"lane": [s[0] for s in spans],
                                 "start": _datetimes([s[1] for s in spans]), "end": _datetimes([s[2] for s in spans])})
@@ -475,22 +476,21 @@ def _lane_totals(conn: Connection, filters: Filters) -> dict[str, _Lane]:
     def name(family: str | None, org: str | None) -> str:
         return families[family] if family is not None else f"{orgs[org]} (other)"
 
-    dated = Model.released.is_not(None)
+    # every end of a lineage edge between two selected models counts for the lane of a dated end
+    ends = [select(func.count()).select_from(Lineage).where(near == Model.id, *_far_end_selected(filters, far))
+            .scalar_subquery() for near, far in ((Lineage.child_id, Lineage.parent_id),
+                                                 (Lineage.parent_id, Lineage.child_id))]
     lanes: dict[str, _Lane] = {}
-    for family, org, n, start, end in conn.execute(
+    for family, org, n, start, end, busy in conn.execute(
             _select(filters, Model.family_id, _ORG_PART, func.count(), func.min(Model.released),
-                    func.max(Model.released)).where(dated).group_by(Model.family_id, _ORG_PART)):
+                    func.max(Model.released), func.sum(ends[0] + ends[1]))
+            .where(Model.released.is_not(None)).group_by(Model.family_id, _ORG_PART)):
         lane = lanes.setdefault(name(family, org), _Lane(name(family, org)))
         lane.models += n
+        lane.busy += int(busy)
         lane.start = start if lane.start is None else min(lane.start, start)
         lane.end = end if lane.end is None else max(lane.end, end)
         lane.groups.append((family, org))
-    # every end of a lineage edge between two selected models counts for the lane of a dated end
-    for near, far in ((Lineage.child_id, Lineage.parent_id), (Lineage.parent_id, Lineage.child_id)):
-        stmt = _select(filters, Model.family_id, _ORG_PART, func.count()).join(Lineage, near == Model.id) \
-            .where(*_far_end_selected(filters, far))
-        for family, org, n in conn.execute(stmt.where(dated).group_by(Model.family_id, _ORG_PART)):
-            lanes[name(family, org)].busy += n
     return lanes
 
 
@@ -530,8 +530,9 @@ def _first_models(conn: Connection, filters: Filters, lanes: Mapping[str, _Lane]
                          if by_family else None,
                          and_(Model.family_id.is_(None), Model.released == case(by_org, value=Model.org_id))
                          if by_org else None) if w is not None]
+    # released IN (the starts) first: the release date index finds the few models of those days
     firsts = conn.execute(_select(filters, Model.family_id, _ORG_PART, func.min(Model.id))
-                          .where(or_(*whens)).group_by(Model.family_id, _ORG_PART)).all()
+                          .where(Model.released.in_(sorted(set(starts.values()))), or_(*whens)).group_by(Model.family_id, _ORG_PART)).all()
     archs = dict(conn.execute(select(Model.id, Model.arch).where(Model.id.in_([i for *_, i in firsts]))).all())
     group_lane = {group: lane for lane in lanes.values() for group in lane.groups}
     for family, org, first_id in firsts:
