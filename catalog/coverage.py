@@ -15,7 +15,7 @@ from catalog.schema import ModelFact
 
 # The facts every open-weights model should have (known or explicitly unpublished).
 ESSENTIAL = ("released", "arch", "params", "train_tokens", "context_length")
-STATES = ("reported", "estimated", "derived", "unpublished", "missing")
+STATES = ("reported", "nominal", "estimated", "derived", "unpublished", "missing")
 
 
 def coverage(engine: Engine, filters: Filters | None = None,

@@ -10,7 +10,7 @@ from catalog.units import format_count, format_flop
 COUNT_FIELDS = {"params", "active_params", "train_tokens", "tokens", "bytes", "documents",
                 "chinchilla_optimal_params", "accelerator_hours"}
 FLOP_FIELDS = {"train_compute", "compute", "compute_hardware"}
-MARKS = {"estimated": "~", "derived": "=", "unpublished": ""}
+MARKS = {"nominal": "c.", "estimated": "~", "derived": "=", "unpublished": ""}
 LABELS = {
     "released": "released", "arch": "architecture", "moe": "mixture of experts", "params": "parameters",
     "active_params": "active parameters", "experts": "experts", "experts_active": "experts per token",

@@ -110,7 +110,7 @@ class Fact(Strict):
 
     value: Any = None
     source: str | None = None
-    status: Literal["reported", "estimated", "derived", "unpublished"] = "reported"
+    status: Literal["reported", "nominal", "estimated", "derived", "unpublished"] = "reported"
     method: str | None = None
     confidence: Literal["confident", "likely", "speculative"] | None = None
     note: str | None = None

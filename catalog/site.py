@@ -59,7 +59,7 @@ MAX_TREE_NODES = 200
 #: Trees up to this many nodes are shown unfolded; larger ones start folded.
 OPEN_TREE_NODES = 30
 
-LEGEND = "~ estimated, = derived, n/d not disclosed"
+LEGEND = "~ estimated, = derived, c. nominal (size from the name), n/d not disclosed"
 INDEX_COLUMNS = ("id", "name", "family", "org", "org_name", "origin", "released", "arch", "moe", "params",
                  "active_params", "train_tokens", "train_compute", "context_length", "open_weights",
                  "compute", "compute_status", "tokens_per_param")
@@ -370,7 +370,7 @@ def layout(title: str, body: str, root: str, scripts: Sequence[str] = ()) -> str
 <main>
 {body}
 </main>
-<footer>Built by <code>llmzoo site build</code>. Every value links to its source; ~ estimated, = derived,
+<footer>Built by <code>llmzoo site build</code>. Every value links to its source; ~ estimated, = derived, c. nominal,
 n/d not disclosed by its developer.</footer>
 {tags}</body>
 </html>

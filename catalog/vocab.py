@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 ARCHITECTURES = ("causal-decoder", "prefix-decoder", "encoder-decoder", "encoder-only")
-STATUSES = ("reported", "estimated", "derived", "unpublished")
+#: `nominal`: a round size that the maker gives only in the name or announcement ("7B"), not an exact count.
+STATUSES = ("reported", "nominal", "estimated", "derived", "unpublished")
 CONFIDENCES = ("confident", "likely", "speculative")
 SOURCE_KINDS = ("paper", "model-card", "official-blog", "third-party")
 ORG_KINDS = ("industry", "academia", "nonprofit", "government", "collaboration")

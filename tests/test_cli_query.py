@@ -18,7 +18,7 @@ llama-65b   LLaMA 65B   meta      2023-02-24  causal-decoder    65.2B          1
 llama-7b    LLaMA 7B    meta      2023-02-24  causal-decoder     6.7B            1T            2048  yes
 alpaca-7b   Alpaca 7B   stanford  2023-03-13  causal-decoder    =6.7B
 gpt-4       GPT-4       openai    2023-03-14                      n/d                          8192  no
-~ estimated, = derived, n/d not disclosed (see `llmzoo show MODEL` for sources)
+~ estimated, = derived, c. nominal (size from the name), n/d not disclosed (see `llmzoo show MODEL` for sources)
 """
 
 
