@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert, select
 
 from catalog.db import current_revision, describe, ensure_schema, make_engine, reading, writing
 from catalog.errors import CatalogError, DatabaseError
+from catalog.files import atomic_target
 from catalog.schema import Meta
 from catalog.store import TABLES
 
@@ -24,20 +23,13 @@ def backup(engine: Engine, target: Path, overwrite: bool = False) -> int:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise CatalogError(f"{folder} is not a folder; create it first")
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_target(target) as tmp:
         if engine.url.get_backend_name() == "sqlite":
             _sqlite_backup(engine, tmp)
         else:
             tmp.unlink()
             _copy_rows(engine, tmp)
         models = _count_models(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return models
 
 

@@ -17,11 +17,11 @@ import io
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from catalog.errors import CatalogError
+from catalog.files import write_atomic
 
 #: Accepted extensions and the format each one means.
 FORMATS = {".html": "html", ".png": "png", ".svg": "svg", ".pdf": "pdf", ".json": "json"}
@@ -165,27 +165,3 @@ def check_writable(path: Path) -> None:
         raise CatalogError(f"cannot write {path}: the folder {parent} does not exist")
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    """Write `content` to a temporary file beside `path`, then move it into place."""
-    parent = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise CatalogError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise CatalogError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -15,6 +13,7 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from catalog.errors import CatalogError
+from catalog.files import atomic_target
 from catalog.queries import COMPUTED, Filters, export_columns, iter_export_batches
 from catalog.vocab import LIST_FACTS, MODEL_FACTS
 
@@ -164,18 +163,8 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
     target = Path(output)
     if target.is_dir():
         raise CatalogError(f"{output} is a folder; give a file name such as {output.rstrip('/')}/models.{fmt}")
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    except OSError as exc:
-        raise CatalogError(f"cannot write {output}: {exc.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            count = _dump(rows, columns, fmt, stream)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_target(target, output) as tmp, open(tmp, "w", encoding="utf-8", newline="") as stream:
+        count = _dump(rows, columns, fmt, stream)
     return count
 
 

@@ -37,6 +37,7 @@ from sqlalchemy import Engine, select
 from catalog.db import reading
 from catalog.display import LABELS, human
 from catalog.errors import CatalogError
+from catalog.files import umask
 from catalog.lineage import LineageGraph, TreeNode
 from catalog.queries import (
     COMPUTED,
@@ -158,7 +159,7 @@ def _check_target(target: Path) -> None:
 
 
 def _replace(work: Path, target: Path) -> None:
-    os.chmod(work, 0o777 & ~_umask())
+    os.chmod(work, 0o777 & ~umask())
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         os.replace(target, old)
@@ -167,11 +168,6 @@ def _replace(work: Path, target: Path) -> None:
     else:
         os.replace(work, target)
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _build_into(engine: Engine, out: Path, filters: Filters, say: Callable[[str], None]) -> SiteSummary:
