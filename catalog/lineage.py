@@ -532,7 +532,8 @@ def _first_models(conn: Connection, filters: Filters, lanes: Mapping[str, _Lane]
                          if by_org else None) if w is not None]
     # released IN (the starts) first: the release date index finds the few models of those days
     firsts = conn.execute(_select(filters, Model.family_id, _ORG_PART, func.min(Model.id))
-                          .where(Model.released.in_(sorted(set(starts.values()))), or_(*whens)).group_by(Model.family_id, _ORG_PART)).all()
+                          .where(Model.released.in_(sorted(set(starts.values()))), or_(*whens))
+                          .group_by(Model.family_id, _ORG_PART)).all()
     archs = dict(conn.execute(select(Model.id, Model.arch).where(Model.id.in_([i for *_, i in firsts]))).all())
     group_lane = {group: lane for lane in lanes.values() for group in lane.groups}
     for family, org, first_id in firsts:

@@ -35,9 +35,9 @@ NAMING = {
 }
 
 # The Alembic revision this code expects; a test checks it is the head of migrations/.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 # Every revision this code can upgrade from, oldest first.
-KNOWN_REVISIONS = ("0001", "0002")
+KNOWN_REVISIONS = ("0001", "0002", "0003")
 
 
 metadata = MetaData(naming_convention=NAMING)
@@ -126,6 +126,8 @@ class Model(Rows):
     context_length = Column(BigInteger)
     context_length_extended = Column(BigInteger)
     context_extension = Column(Text)
+    context_window = Column(BigInteger)
+    max_output_tokens = Column(BigInteger)
     layers = Column(Integer)
     d_model = Column(Integer)
     heads = Column(Integer)

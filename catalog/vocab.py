@@ -24,6 +24,13 @@ MODALITIES = ("text", "code", "image", "audio", "video")
 DATASET_KINDS = ("web", "books", "code", "academic", "encyclopedia", "news", "dialogue",
                  "instructions", "preference", "mixture", "other")
 PRECISIONS = ("day", "month", "year")
+#: The categories of "Ratios of various data sources in the pre-training data" (Zhao et al., arXiv
+#: 2303.18223, section Data Collection), in drawing order, and the one each dataset kind counts in.
+#: The survey has no encyclopedia category; llmzoo keeps Wikipedia apart rather than guess its fold.
+MIX_CATEGORIES = ("webpages", "conversation", "books & news", "scientific", "code", "encyclopedia", "other")
+KIND_CATEGORY = {"web": "webpages", "dialogue": "conversation", "books": "books & news", "news": "books & news",
+                 "academic": "scientific", "code": "code", "encyclopedia": "encyclopedia",
+                 "instructions": "other", "preference": "other", "mixture": "other", "other": "other"}
 
 # Fact fields of a model and the kind of value each holds. Order is the display order.
 MODEL_FACTS: dict[str, str] = {
@@ -39,6 +46,8 @@ MODEL_FACTS: dict[str, str] = {
     "context_length": "int",
     "context_length_extended": "int",
     "context_extension": "text",
+    "context_window": "int",
+    "max_output_tokens": "int",
     "layers": "int",
     "d_model": "int",
     "heads": "int",

@@ -133,6 +133,35 @@ def architectures(ctx: click.Context, share: bool, title: str | None, width: int
     _draw(ctx, kwargs, "architectures", title=title, width=width, height=height, share=share)
 
 
+@chart.command("data-mix")
+@chart_options
+@click.pass_context
+def data_mix(ctx: click.Context, title: str | None, width: int | None, height: int | None, **kwargs: Any) -> None:
+    """Each model's pre-training data by kind of source: one 100% bar per model.
+
+    Shares come from the models' sourced training-data links (the papers' mixture tables),
+    grouped into webpages, conversation, books & news, scientific, code, encyclopedia and
+    other; bars are sorted by web share. Tooltips (HTML) list the datasets and sources behind
+    each segment. Only models whose mixture gives shares are drawn.
+
+    \b
+    Examples:
+      llmzoo chart data-mix -o mix.png
+      llmzoo chart data-mix --org google --org deepmind -o google-mix.html
+    """
+    from catalog.chart_datamix import chart_data_mix
+    from catalog.chartfiles import chart_format, check_writable, save_chart
+    from catalog.datamix import mixtures
+
+    output, scale = kwargs.pop("output"), kwargs.pop("scale")
+    chart_format(output)
+    check_writable(Path(output))
+    engine = open_engine(ctx)
+    save_chart(chart_data_mix(mixtures(engine, filters_from(kwargs)), title=title, width=width, height=height),
+               output, scale)
+    click.echo(f"Wrote {output}", err=True)
+
+
 def _register_lineage() -> None:
     from cli.lineage import chart_lineage_command  # cli.lineage does not import this module
 
