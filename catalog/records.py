@@ -264,6 +264,8 @@ class ModelRecord(Strict):
     experts_active: Fact | None = None
     train_tokens: Fact | None = None
     train_compute: Fact | None = None
+    pretrain_tokens: Fact | None = None
+    pretrain_compute: Fact | None = None
     context_length: Fact | None = None
     context_length_extended: Fact | None = None
     context_extension: Fact | None = None

@@ -36,6 +36,8 @@ MODEL_FACTS: dict[str, str] = {
     "experts_active": "int",
     "train_tokens": "count",
     "train_compute": "count",
+    "pretrain_tokens": "count",
+    "pretrain_compute": "count",
     "context_length": "int",
     "context_length_extended": "int",
     "context_extension": "text",
@@ -59,6 +61,17 @@ MODEL_FACTS: dict[str, str] = {
     "adaptation": "adaptation",
     "adaptation_data": "text",
 }
+#: Derivations that keep the parent's network as it is: the child inherits INHERITABLE_FACTS.
+KEEPING_RELATIONS = ("fine-tune", "instruction-tune", "rlhf", "quantization")
+#: What a derivation that keeps the network keeps (never tokens, compute, dates, data or licence).
+INHERITABLE_FACTS = tuple(name for name in (
+    "arch", "moe", "params", "active_params", "experts", "experts_active", "layers", "d_model", "heads",
+    "kv_heads", "attention", "position_encoding", "vocab_size", "context_length", "context_length_extended",
+    "context_window") if name in MODEL_FACTS)
+#: The pre-training behind a derived model, taken from its base's own stage: {fact: the base's fact}.
+PRETRAIN_FACTS = {"pretrain_tokens": "train_tokens", "pretrain_compute": "train_compute"}
+#: Statuses llmzoo computes (never stated in data/ or by a user): `inherited` from a parent.
+COMPUTED_STATUSES = ("inherited",)
 DATE_FACTS = tuple(name for name, kind in MODEL_FACTS.items() if kind == "date")
 ADAPTATIONS = ("pretrain", "continued-pretrain", "sft", "rlhf", "dpo", "preference", "rlaif", "rl",
                "distillation")

@@ -247,7 +247,8 @@ def validate(path: Path | None) -> None:
                f"{len(bundle.sources)} sources, {len(bundle.organizations)} organizations")
 
 
-COVERAGE_MARKS = {"reported": "yes", "estimated": "~est", "derived": "=der", "unpublished": "n/d", "missing": "-"}
+COVERAGE_MARKS = {"reported": "yes", "nominal": "c.nom", "estimated": "~est", "derived": "=der", "inherited": "^inh",
+                  "unpublished": "n/d", "missing": "-"}
 
 
 @cli.command("coverage")
