@@ -269,6 +269,8 @@ class ModelRecord(Strict):
     context_length: Fact | None = None
     context_length_extended: Fact | None = None
     context_extension: Fact | None = None
+    context_window: Fact | None = None
+    max_output_tokens: Fact | None = None
     layers: Fact | None = None
     d_model: Fact | None = None
     heads: Fact | None = None

@@ -128,6 +128,8 @@ class Model(Rows):
     context_length = Column(BigInteger)
     context_length_extended = Column(BigInteger)
     context_extension = Column(Text)
+    context_window = Column(BigInteger)
+    max_output_tokens = Column(BigInteger)
     layers = Column(Integer)
     d_model = Column(Integer)
     heads = Column(Integer)

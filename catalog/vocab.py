@@ -41,6 +41,8 @@ MODEL_FACTS: dict[str, str] = {
     "context_length": "int",
     "context_length_extended": "int",
     "context_extension": "text",
+    "context_window": "int",
+    "max_output_tokens": "int",
     "layers": "int",
     "d_model": "int",
     "heads": "int",

@@ -24,7 +24,7 @@ def test_coverage_gaps_table(run):
 def test_coverage_json_totals(run):
     data = json.loads(run("coverage", "--open", "--format", "json").stdout)
     assert data["count"] == 4
-    assert data["totals"]["train_tokens"] == {"reported": 3, "estimated": 0, "derived": 0, "unpublished": 0,
+    assert data["totals"]["train_tokens"] == {"reported": 3, "nominal": 0, "estimated": 0, "derived": 0, "unpublished": 0,
                                               "missing": 1}
     assert [m["id"] for m in data["models"] if m["missing"]] == ["t5-11b"]
 

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from catalog.db import make_engine
 from catalog.migrate import run_downgrade, run_upgrade
+from catalog.schema import SCHEMA_REVISION
 from cli.main import cli
 
 OLD_ROWS = [
@@ -72,7 +73,7 @@ def test_previous_release_upgrades_on_first_use_and_downgrades(tmp_path: Path, m
     assert (tmp_path / "old.db.before-0001.bak").is_file()
     engine = make_engine(db)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_REVISION
     # the new facts can be used on the upgraded catalogue
     edited = CliRunner().invoke(cli, ["--db", db, "edit", "lab-ft-7b", "--set", "hardware=A100-80GB",
                                       "--set", "adaptation=sft"])
