@@ -328,7 +328,7 @@ def _plain_fact(name: str, kind: str, cells: tuple[Any, ...]) -> tuple[Any, ...]
         pass
     elif name in DATE_FACTS:
         value, precision = parse_date(value)
-    elif kind in ("count", "int") and type(value) is str and value.isascii() and value.isdigit() \
+    elif kind in ("count", "int", "exact_int") and type(value) is str and value.isascii() and value.isdigit() \
             and (number := float(value)) > 0 and math.isfinite(number):
         value = number if kind == "count" else int(number)  # what parse_count / parse_int make of digits
     else:

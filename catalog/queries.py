@@ -65,7 +65,9 @@ COMPUTED = ("tokens_per_param", "compute", "compute_status", "chinchilla_optimal
             "chinchilla_ratio", "compute_hardware", "compute_hardware_method")
 HARDWARE_INPUTS = ("hardware", "accelerator_hours", "hardware_count", "training_days", "mfu")
 DEFAULT_COLUMNS = ("id", "name", "org", "released", "arch", "params", "train_tokens",
-                   "context_length", "open_weights")
+                   "context_window", "open_weights")
+# Shorter headers of wide columns in tables.
+SHORT_HEADERS = {"context_window": "context"}
 
 
 @dataclass
@@ -83,6 +85,8 @@ class Filters:
     max_params: str | float | None = None
     min_tokens: str | float | None = None
     max_tokens: str | float | None = None
+    min_context: str | float | None = None
+    max_context: str | float | None = None
     search: str | None = None
     origin: str | None = None
     adaptation: Sequence[str] = ()
@@ -131,6 +135,8 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         (filters.max_params, Model.params, "le", "--max-params"),
         (filters.min_tokens, Model.train_tokens, "ge", "--min-tokens"),
         (filters.max_tokens, Model.train_tokens, "le", "--max-tokens"),
+        (filters.min_context, Model.context_window, "ge", "--min-context"),
+        (filters.max_context, Model.context_window, "le", "--max-context"),
     ):
         if value is not None:
             number = parse_count(value, what)
@@ -657,7 +663,8 @@ def _refs(row: Any, facts: dict[str, Any] | None, parents: list[Any] | None, lin
     return "{" + ", ".join(parts) + "}" if parts else None
 
 
-STATUS_FIELDS = ("released", "arch", "params", "active_params", "train_tokens", "train_compute", "context_length")
+STATUS_FIELDS = ("released", "arch", "params", "active_params", "train_tokens", "train_compute", "context_length",
+                 "context_window", "pretrain_tokens", "pretrain_compute")
 
 
 def models_frame(engine: Engine | Connection, filters: Filters | None = None,

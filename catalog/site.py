@@ -61,9 +61,9 @@ OPEN_TREE_NODES = 30
 
 LEGEND = "~ estimated, = derived, ^ inherited from the parent model, c. nominal (size from the name), n/d not disclosed"
 INDEX_COLUMNS = ("id", "name", "family", "org", "org_name", "origin", "released", "arch", "moe", "params",
-                 "active_params", "train_tokens", "train_compute", "context_length", "open_weights",
+                 "active_params", "train_tokens", "train_compute", "context_window", "open_weights",
                  "compute", "compute_status", "tokens_per_param")
-STATUS_FIELDS = ("released", "arch", "params", "train_tokens", "train_compute", "context_length", "open_weights")
+STATUS_FIELDS = ("released", "arch", "params", "train_tokens", "train_compute", "context_window", "open_weights")
 
 
 @dataclass
@@ -303,7 +303,7 @@ def _cell(name: str, row: dict[str, Any]) -> list[Any] | None:
 
 #: Columns of the index blob. `page` is null when it is models/<id>.html (the browser fills it in).
 INDEX_FIELDS = ("id", "name", "aliases", "org", "family", "released", "arch", "params", "train_tokens", "compute",
-                "tokens_per_param", "context_length", "open_weights", "user", "page")
+                "tokens_per_param", "context_window", "open_weights", "user", "page")
 
 
 def index_data(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -314,7 +314,7 @@ def index_data(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out.append([row["id"], row["name"], " ".join(row["aliases"]), row["org_name"] or row["org"],
                     row["family_name"] or "", row["released"] or "", row["arch"] or "", _cell("params", row),
                     _cell("train_tokens", row), _cell("compute", row), _cell("tokens_per_param", row),
-                    _cell("context_length", row), row["open_weights"], row.get("origin") == "user",
+                    _cell("context_window", row), row["open_weights"], row.get("origin") == "user",
                     None if page == row["id"] + ".html" else "models/" + page])
     return {"fields": list(INDEX_FIELDS), "rows": out}
 

@@ -25,7 +25,8 @@ DATASET_KINDS = ("web", "books", "code", "academic", "encyclopedia", "news", "di
                  "instructions", "preference", "mixture", "other")
 PRECISIONS = ("day", "month", "year")
 
-# Fact fields of a model and the kind of value each holds. Order is the display order.
+# Fact fields of a model and the kind of value each holds (`exact_int`: a whole number written out,
+# never with a K/M suffix, so a context of 32,768 tokens cannot silently become 32000). Order is the display order.
 MODEL_FACTS: dict[str, str] = {
     "released": "date",
     "arch": "arch",
@@ -38,11 +39,11 @@ MODEL_FACTS: dict[str, str] = {
     "train_compute": "count",
     "pretrain_tokens": "count",
     "pretrain_compute": "count",
-    "context_length": "int",
-    "context_length_extended": "int",
+    "context_length": "exact_int",
+    "context_length_extended": "exact_int",
     "context_extension": "text",
-    "context_window": "int",
-    "max_output_tokens": "int",
+    "context_window": "exact_int",
+    "max_output_tokens": "exact_int",
     "layers": "int",
     "d_model": "int",
     "heads": "int",
