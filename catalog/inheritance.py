@@ -148,14 +148,18 @@ def _stated(conn: Connection, ids: list[str] | None) -> tuple[dict[str, Facts], 
                        ModelFact.confidence, ModelFact.note).where(ModelFact.field.in_(FIELDS))
     edge_stmt = select(Lineage.child_id, Lineage.parent_id, Lineage.relation).where(
         Lineage.relation.in_(KEEPING_RELATIONS))
+    computed_stmt = select(ComputedFact.model_id, ComputedFact.field)
     if ids is None:
-        rows, facts, edges = (conn.execute(s).all() for s in (model_stmt, fact_stmt, edge_stmt))
+        rows, facts, edges, computed = (conn.execute(s).all() for s in (model_stmt, fact_stmt, edge_stmt,
+                                                                        computed_stmt))
     else:
-        rows, facts, edges = [], [], []
+        rows, facts, edges, computed = [], [], [], []
         for chunk in _chunks(ids):
             rows += conn.execute(model_stmt.where(Model.id.in_(chunk))).all()
             facts += conn.execute(fact_stmt.where(ModelFact.model_id.in_(chunk))).all()
             edges += conn.execute(edge_stmt.where(Lineage.child_id.in_(chunk))).all()
+            computed += conn.execute(computed_stmt.where(ComputedFact.model_id.in_(chunk))).all()
+    skip = set(map(tuple, computed))  # an ancestor's computed values are computed again, not read as stated
     provenance = {(m, f): {"source": s, "status": st, "method": me, "confidence": c, "note": n}
                   for m, f, s, st, me, c, n in facts}
     stated: dict[str, Facts] = {}
@@ -163,6 +167,8 @@ def _stated(conn: Connection, ids: list[str] | None) -> tuple[dict[str, Facts], 
         model_id, source = row[0], row[1]
         own: Facts = {}
         for name, value in zip(FIELDS, row[2:], strict=True):
+            if (model_id, name) in skip:
+                continue
             prov = provenance.get((model_id, name))
             if value is not None or prov is not None:
                 own[name] = {"value": value, **(prov or {"source": source, "status": "reported", "method": None,

@@ -73,9 +73,9 @@ def _check_inherited(bundle: Bundle, report: Report) -> None:
                         or fact["value"] is None or theirs["value"] is None or fact["value"] == theirs["value"]:
                     continue
                 report.warnings.append(
-                    f"{bundle.locate('models', model.id)}: {name}: {fact['value']!r} differs from the "
-                    f"{theirs['value']!r} of its parent {link.model!r}, although a {link.relation} keeps the "
-                    f"network; add {name}.note saying what changed (or drop {name} to inherit it)")
+                    f"{bundle.locate('models', model.id)}: {name}: {fact['value']!r} differs from "
+                    f"{theirs['value']!r} of its parent {link.model!r} ({link.relation}, which keeps the "
+                    f"network); add {name}.note saying what changed, or drop {name} to inherit it")
 
 
 def _ref(report: Report, where: str, what: str, ref: str | None, pool: Iterable[str], fix: str) -> None:
