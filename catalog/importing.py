@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError
 from catalog.loading import Bundle, format_loc
+from catalog.vocab import COMPUTED_STATUSES
 from catalog.records import (
     CONFIDENCES,
     DATE_FACTS,
@@ -205,9 +206,10 @@ def _record_data(row: dict[str, Any], url_ids: dict[str, str], where: str,
     data["aliases"] = [a for a in (row.get("aliases") or "").split(";") if a]
     if row.get("accept"):
         data["accept"] = row["accept"]
+    computed = _computed_names(row)
     for name in MODEL_FACTS:
         value, status = _fact_input(name, row.get(name), row.get(f"{name}_status"), row.get(f"{name}_precision"))
-        if status is None:
+        if status is None or name in computed:
             continue
         source = _source_of(row.get(f"{name}_source"), url_ids, where, f"{name}_source", problems) or default
         data[name] = {"value": value, "status": status, "source": source,
@@ -219,10 +221,18 @@ def _record_data(row: dict[str, Any], url_ids: dict[str, str], where: str,
     return data
 
 
+def _computed_names(row: dict[str, Any]) -> set[str]:
+    """The facts an export row says its catalogue computed (column `computed_facts`): never imported as stated."""
+    cell = row.get("computed_facts")
+    return set(cell.split(",")) if isinstance(cell, str) and cell else set()
+
+
 def _fact_input(name: str, value: Any, status: Any, precision: Any) -> tuple[Any, str | None]:
     """A fact's value as the records read it (dates at their precision, true/false, lists) and its
     status (None when the row does not have the fact), from its value, status and precision cells."""
     status = status or ("reported" if value is not None else None)
+    if status in COMPUTED_STATUSES:
+        return None, None  # computed by the catalogue it came from; computed again here
     if status is None or value is None:
         return value, status
     if name in DATE_FACTS:
@@ -318,7 +328,7 @@ def _plain_fact(name: str, kind: str, cells: tuple[Any, ...]) -> tuple[Any, ...]
         pass
     elif name in DATE_FACTS:
         value, precision = parse_date(value)
-    elif kind in ("count", "int") and type(value) is str and value.isascii() and value.isdigit() \
+    elif kind in ("count", "int", "exact_int") and type(value) is str and value.isascii() and value.isdigit() \
             and (number := float(value)) > 0 and math.isfinite(number):
         value = number if kind == "count" else int(number)  # what parse_count / parse_int make of digits
     else:
@@ -364,8 +374,11 @@ def _plain_model(row: dict[str, Any], url_ids: dict[str, str],
              "note": note, "origin": "user"}
     facts = []
     get = row.get
+    computed = _computed_names(row) if row.get("computed_facts") else ()
     for fact_name, kind, status_key, source_key, method_key, confidence_key, note_key, precision_key in _FACT_KEYS:
         if fact_name not in row and status_key not in row:  # the usual case, so made cheap
+            continue
+        if computed and fact_name in computed:
             continue
         cells = (get(fact_name), get(status_key), get(method_key), get(confidence_key), get(note_key),
                  get(precision_key))
@@ -955,6 +968,10 @@ def import_export(engine: Engine, path: Path, fmt: str | None = None, on_conflic
                     if progress is not None:
                         progress(batch.read, writer.rows)
                 writer.finish()
+            from catalog.inheritance import rederive
+
+            written = changes.added + changes.updated
+            rederive(conn, None if len(written) > 50000 else written)
             if dry_run:
                 raise _DryRun
     except _DryRun:

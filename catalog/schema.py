@@ -35,9 +35,9 @@ NAMING = {
 }
 
 # The Alembic revision this code expects; a test checks it is the head of migrations/.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 # Every revision this code can upgrade from, oldest first.
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 
 
 metadata = MetaData(naming_convention=NAMING)
@@ -123,6 +123,8 @@ class Model(Rows):
     experts_active = Column(Integer)
     train_tokens = Column(Float, index=True)
     train_compute = Column(Float)
+    pretrain_tokens = Column(Float)
+    pretrain_compute = Column(Float)
     context_length = Column(BigInteger)
     context_length_extended = Column(BigInteger)
     context_extension = Column(Text)
@@ -164,6 +166,23 @@ class ModelFact(Rows):
     method = Column(Text)
     confidence = Column(String(12))
     note = Column(Text)
+
+
+class ComputedFact(Rows):
+    """Provenance of a fact llmzoo computed into the model's column: inherited from a parent (status
+    `inherited`, `inherited_from` the model that states it) or derived by a rule (`rule`). Cleared
+    and computed again after every write (catalog.inheritance), never read back as stated."""
+
+    __tablename__ = "computed_facts"
+    model_id = Column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
+    field = Column(String(40), primary_key=True)
+    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    status = Column(String(12), nullable=False)
+    method = Column(Text)
+    confidence = Column(String(12))
+    note = Column(Text)
+    inherited_from = Column(String(200))
+    rule = Column(String(20), nullable=False)
 
 
 class Alias(Rows):

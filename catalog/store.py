@@ -12,6 +12,7 @@ from catalog.db import describe, writing
 from catalog.errors import DatabaseError, DataError
 from catalog.schema import (
     Alias,
+    ComputedFact,
     Dataset,
     DatasetFact,
     Family,
@@ -126,6 +127,7 @@ def delete_curated(conn: Connection) -> None:
     conn.execute(delete(ModelDataset).where(ModelDataset.origin == "curated"))
     conn.execute(delete(DatasetFact).where(DatasetFact.dataset_id.in_(curated_datasets)))
     conn.execute(delete(ModelFact).where(ModelFact.model_id.in_(curated_models)))
+    conn.execute(delete(ComputedFact).where(ComputedFact.model_id.in_(curated_models)))
     conn.execute(delete(Alias).where(Alias.model_id.in_(curated_models)))
     for table in (Dataset, Model, Family, Organization, Source):
         conn.execute(delete(table).where(table.origin == "curated"))
@@ -168,6 +170,9 @@ def refresh_curated(engine: Engine, force: bool = False) -> bool:
             _check_orphans(conn, rows)
             delete_curated(conn)
             insert_rows(conn, rows)
+            from catalog.inheritance import rederive
+
+            rederive(conn)  # user models derived from curated ones follow their parents' new facts
             set_meta(conn, DATA_KEY, stamp)
     except DatabaseError as exc:
         if "nothing was changed" in str(exc):

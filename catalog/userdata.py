@@ -16,10 +16,12 @@ from sqlalchemy import Connection, Engine, delete, func, select
 
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError
+from catalog.inheritance import computed_provenance, rederive
 from catalog.loading import Bundle, format_loc
 from catalog.records import MODEL_FACTS, ModelRecord
 from catalog.schema import (
     Alias,
+    ComputedFact,
     Dataset,
     Family,
     Lineage,
@@ -174,6 +176,7 @@ def add_bundle(engine: Engine, bundle: Bundle, on_conflict: str = "fail", dry_ru
             return changes
         _delete_models(conn, sorted(replaced), keep_children=True)
         insert_rows(conn, bundle_rows(bundle, "user"))
+        rederive(conn, list(bundle.models))
     return changes
 
 
@@ -226,6 +229,7 @@ def _delete_models(conn: Connection, model_ids: list[str], keep_children: bool =
     if not model_ids:
         return
     conn.execute(delete(ModelFact).where(ModelFact.model_id.in_(model_ids)))
+    conn.execute(delete(ComputedFact).where(ComputedFact.model_id.in_(model_ids)))
     conn.execute(delete(Alias).where(Alias.model_id.in_(model_ids)))
     conn.execute(delete(ModelDataset).where(ModelDataset.model_id.in_(model_ids)))
     conn.execute(delete(Lineage).where(Lineage.child_id.in_(model_ids)))
@@ -258,10 +262,13 @@ def record_from_db(conn: Connection, model_id: str) -> ModelRecord:
     from catalog.queries import get_model_conn
 
     detail = get_model_conn(conn, model_id)
+    computed = {name for (_, name) in computed_provenance(conn, [model_id])}
     data: dict[str, Any] = {"id": detail["id"], "name": detail["name"], "family": detail["family"],
                             "org": detail["org"], "source": detail["source"], "aliases": detail["aliases"],
                             "note": detail["note"], "accept": detail["accept"]}
     for name, fact in detail["facts"].items():
+        if name in computed:
+            continue  # inherited or derived by llmzoo, never stated by the record
         data[name] = {k: fact[k] for k in ("value", "source", "status", "method", "confidence", "note")}
     data["parents"] = [{k: p[k] for k in ("model", "relation", "source", "note")} for p in detail["parents"]]
     data["datasets"] = [{k: d[k] for k in ("dataset", "share", "epochs", "tokens", "source", "note")}
@@ -309,6 +316,7 @@ def edit_model(engine: Engine, name: str, settings: list[str]) -> tuple[str, boo
         _delete_models(conn, [model_id], keep_children=True)
         rows = bundle_rows(bundle, "user")
         insert_rows(conn, rows)
+        rederive(conn, [model_id])  # its children follow the edit
     return model_id, origin == "curated"
 
 

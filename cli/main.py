@@ -108,7 +108,9 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
     shown = []
     for row in rows:
         shown.append({c: human(c, row[c], statuses.get((row.get("id"), c))) for c in columns})
-    text = render(shown, columns, fmt)
+    from catalog.queries import SHORT_HEADERS
+
+    text = render(shown, columns, fmt, [SHORT_HEADERS.get(c, c) for c in columns] if fmt == "table" else None)
     if any(statuses.get((r.get("id"), c)) for r in rows for c in columns):
         text += "\n" + LEGEND
     return text
@@ -247,7 +249,8 @@ def validate(path: Path | None) -> None:
                f"{len(bundle.sources)} sources, {len(bundle.organizations)} organizations")
 
 
-COVERAGE_MARKS = {"reported": "yes", "estimated": "~est", "derived": "=der", "unpublished": "n/d", "missing": "-"}
+COVERAGE_MARKS = {"reported": "yes", "nominal": "c.nom", "estimated": "~est", "derived": "=der", "inherited": "^inh",
+                  "unpublished": "n/d", "missing": "-"}
 
 
 @cli.command("coverage")

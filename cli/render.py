@@ -10,6 +10,8 @@ from cli.output import render_table
 
 def _status(fact: dict[str, Any]) -> str:
     status = fact["status"]
+    if fact.get("inherited_from"):
+        status += f" from {fact['inherited_from']}"
     extra = [x for x in (fact.get("method"), fact.get("confidence")) if x]
     return status + (f" ({', '.join(extra)})" if extra else "")
 
