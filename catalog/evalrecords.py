@@ -63,9 +63,12 @@ class BenchmarkRecord(_Strict):
 
 
 class EvalSetting(_Strict):
-    """How a result was obtained: shots, chain of thought, prompt format, decoding."""
+    """How a result was obtained: shots, chain of thought, prompt format, decoding.
 
-    shots: int = Field(ge=0)
+    `shots` is required; write `shots: null` only when the source does not state it.
+    """
+
+    shots: int | None = Field(ge=0)
     cot: bool = False
     prompt: str | None = None
     decoding: str | None = None

@@ -129,7 +129,7 @@ _SELECT = (Evaluation.model_id.label("model"), Evaluation.benchmark_id.label("be
 
 def setting_text(row: dict[str, Any]) -> str:
     """'5-shot', '8-shot, chain of thought, maj1@1', '0-shot, "Q: ... A:"'."""
-    parts = [f"{row['shots']}-shot"]
+    parts = ["shots not stated" if row.get("shots") is None else f"{row['shots']}-shot"]
     if row.get("cot"):
         parts.append("chain of thought")
     if row.get("prompt"):

@@ -35,7 +35,7 @@ class Evaluation(Rows):
     model_id = Column(_fk("models.id"), index=True, nullable=False)
     benchmark_id = Column(_fk("benchmarks.id"), index=True, nullable=False)
     subset = Column(Text)
-    shots = Column(Integer, nullable=False)
+    shots = Column(Integer)
     cot = Column(Boolean, nullable=False)
     prompt = Column(Text)
     decoding = Column(Text)

@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column('model_id', sa.String(length=200), nullable=False),
         sa.Column('benchmark_id', sa.String(length=200), nullable=False),
         sa.Column('subset', sa.Text(), nullable=True),
-        sa.Column('shots', sa.Integer(), nullable=False),
+        sa.Column('shots', sa.Integer(), nullable=True),
         sa.Column('cot', sa.Boolean(), nullable=False),
         sa.Column('prompt', sa.Text(), nullable=True),
         sa.Column('decoding', sa.Text(), nullable=True),
