@@ -386,6 +386,9 @@ class DatasetRecord(Strict):
         return {name: getattr(self, name) for name in DATASET_FACTS if getattr(self, name) is not None}
 
 
+from catalog.evalrecords import BenchmarkRecord, EvalRecord  # noqa: E402  (the `benchmarks`/`evals` sections)
+
+
 class DataFile(Strict):
     """The top level of one YAML file in data/."""
 
@@ -395,6 +398,8 @@ class DataFile(Strict):
     models: list[ModelRecord] = []
     datasets: list[DatasetRecord] = []
     training_data: list[TrainingDataRecord] = []
+    benchmarks: list[BenchmarkRecord] = []
+    evals: list[EvalRecord] = []
 
 
-SECTIONS = ("sources", "organizations", "families", "models", "datasets", "training_data")
+SECTIONS = ("sources", "organizations", "families", "models", "datasets", "training_data", "benchmarks", "evals")

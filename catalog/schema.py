@@ -35,9 +35,9 @@ NAMING = {
 }
 
 # The Alembic revision this code expects; a test checks it is the head of migrations/.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 # Every revision this code can upgrade from, oldest first.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 
 
 metadata = MetaData(naming_convention=NAMING)
@@ -254,3 +254,6 @@ class Meta(Rows):
     __tablename__ = "catalog_meta"
     key = Column(String(50), primary_key=True)
     value = Column(Text, nullable=False)
+
+
+from catalog.evalschema import Benchmark, Evaluation  # noqa: E402,F401  (benchmarks and evaluations, revision 0005)

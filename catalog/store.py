@@ -13,6 +13,7 @@ from catalog.errors import DatabaseError, DataError
 from catalog.schema import (
     Alias,
     ComputedFact,
+    Benchmark,
     Dataset,
     DatasetFact,
     Family,
@@ -23,6 +24,7 @@ from catalog.schema import (
     ModelFact,
     Organization,
     Source,
+    Evaluation,
 )
 from catalog.vocab import DATASET_FACTS, DATE_FACTS, LIST_FACTS, MODEL_FACTS, alias_key
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:  # the YAML loader and pydantic records load only when the cur
 
 # Tables in the order rows are inserted (parents first) and deleted (reverse).
 TABLES = (Source, Organization, Family, Model, ModelFact, Alias, Dataset, DatasetFact,
-          ModelDataset, Lineage)
+          ModelDataset, Lineage, Benchmark, Evaluation)
 DATA_KEY = "data_fingerprint"
 
 
@@ -108,6 +110,10 @@ def bundle_rows(bundle: Bundle, origin: str) -> dict[type, list[dict[str, Any]]]
                                    "share": link.share, "epochs": link.epochs, "tokens": link.tokens,
                                    "source_id": link.source or defaults.get(link.model),
                                    "note": link.note, "origin": origin})
+    from catalog.evals import benchmark_rows, evaluation_rows
+
+    rows[Benchmark] = benchmark_rows(bundle, origin)
+    rows[Evaluation] = evaluation_rows(bundle, origin)
     return rows
 
 
@@ -123,6 +129,8 @@ def delete_curated(conn: Connection) -> None:
     """Remove every curated row (user rows stay); foreign keys are checked at commit."""
     curated_models = select(Model.id).where(Model.origin == "curated")
     curated_datasets = select(Dataset.id).where(Dataset.origin == "curated")
+    conn.execute(delete(Evaluation).where(Evaluation.origin == "curated"))
+    conn.execute(delete(Benchmark).where(Benchmark.origin == "curated"))
     conn.execute(delete(Lineage).where(Lineage.origin == "curated"))
     conn.execute(delete(ModelDataset).where(ModelDataset.origin == "curated"))
     conn.execute(delete(DatasetFact).where(DatasetFact.dataset_id.in_(curated_datasets)))

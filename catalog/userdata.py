@@ -85,7 +85,7 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
     adding one model to a catalogue of millions does not read the whole catalogue."""
     exclude = exclude_models or set()
     cited: dict[str, set[str]] = {"sources": set(), "organizations": set(), "families": set(), "models": set(),
-                                  "datasets": set()}
+                                  "datasets": set(), "benchmarks": set()}
     keys: set[str] = set()
     for family in bundle.families.values():
         cited["organizations"].add(family.org)
@@ -106,8 +106,12 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
         cited["models"].add(link.model)
         cited["datasets"].add(link.dataset)
         cited["sources"].add(link.source)
+    from catalog.evals import cite_evals
+    from catalog.schema import Benchmark
+
+    cite_evals(bundle, cited)
     tables = {"sources": Source, "organizations": Organization, "families": Family, "models": Model,
-              "datasets": Dataset}
+              "datasets": Dataset, "benchmarks": Benchmark}
     known = Known(**{section: set(_origins(conn, tables[section], sorted(ids - {None})))
                      for section, ids in cited.items()})
     for chunk in _chunks(sorted(keys)):
@@ -201,7 +205,10 @@ def _check_conflicts(bundle: Bundle, existing: dict[str, str], on_conflict: str,
 
 def _drop_existing_supporting(conn: Connection, bundle: Bundle, changes: Changes) -> None:
     """Sources, organizations, families, datasets already stored: identical ones are reused."""
-    tables = {"sources": Source, "organizations": Organization, "families": Family, "datasets": Dataset}
+    from catalog.schema import Benchmark
+
+    tables = {"sources": Source, "organizations": Organization, "families": Family, "datasets": Dataset,
+              "benchmarks": Benchmark}
     problems = []
     for section, table in tables.items():
         records: dict[str, Any] = getattr(bundle, section)
@@ -214,6 +221,7 @@ def _drop_existing_supporting(conn: Connection, bundle: Bundle, changes: Changes
                                 "exists with other values; use its id without redefining it, or another id")
             records.pop(record_id)
         changes.other[section] = len(records)
+    changes.other["evaluation results"] = len(bundle.evals)
     if problems:
         raise ConflictError("\n  ".join([f"{len(problems)} conflict{'s' if len(problems) > 1 else ''}:",
                                          *problems]))
@@ -253,6 +261,9 @@ def remove_model(engine: Engine, name: str) -> str:
         if children:
             raise CatalogError(f"{model_id!r} is the parent of {', '.join(children)}; remove or re-parent "
                                "those first")
+        from catalog.schema import Evaluation
+
+        conn.execute(delete(Evaluation).where(Evaluation.model_id == model_id))
         _delete_models(conn, [model_id])
     return model_id
 

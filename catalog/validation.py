@@ -26,6 +26,7 @@ class Known:
     families: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
     datasets: set[str] = field(default_factory=set)
+    benchmarks: set[str] = field(default_factory=set)
     alias_owner: dict[str, str] = field(default_factory=dict)
     released: dict[str, dt.date] = field(default_factory=dict)
     parents: dict[str, list[str]] = field(default_factory=dict)
@@ -51,6 +52,10 @@ def check_bundle(bundle: Bundle, known: Known | None = None, today: dt.date | No
     _check_siblings(bundle, report)
     _check_mixtures(bundle, report)
     _check_inherited(bundle, report)
+    if bundle.benchmarks or bundle.evals:
+        from catalog.evals import check_evals
+
+        check_evals(bundle, known, report)
     return report
 
 

@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "edit": "cli.usercmd:edit",
     "remove": "cli.usercmd:remove",
     "import": "cli.usercmd:import_",
+    "evals": "cli.evals:evals",
 }
 
 
@@ -133,16 +134,19 @@ def list_models(ctx: click.Context, sort: str | None, limit: int | None, columns
       llmzoo list --org meta --since 2023 --min-params 7B --sort -params
       llmzoo list --search llama --columns id,params,train_tokens,tokens_per_param --format csv
     """
-    from catalog.queries import DEFAULT_COLUMNS, find_models
+    from catalog.evals import STANDARD_RULE, find_models_with_scores
+    from catalog.queries import DEFAULT_COLUMNS
 
     filters = filters_from(kwargs)
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else list(DEFAULT_COLUMNS)
     engine = open_engine(ctx)
-    rows = find_models(engine, filters, sort=sort, limit=limit, columns=cols)
+    rows, benches = find_models_with_scores(engine, filters, sort=sort, limit=limit, columns=cols)
     if not rows and fmt == "table":
         click.echo("No models match these filters.", err=True)
         return
     click.echo(_list_rows(engine, rows, cols, fmt))
+    if benches and fmt in ("table", "markdown"):
+        click.echo(f"{', '.join(benches)}: {STANDARD_RULE}")
 
 
 @cli.command("columns")
@@ -173,9 +177,11 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
       llmzoo show llama-65b
       llmzoo show "LLaMA-2 70B" --format json
     """
+    from catalog.evals import add_evaluations
     from catalog.queries import get_model
 
-    detail = get_model(open_engine(ctx), model)
+    engine = open_engine(ctx)
+    detail = add_evaluations(engine, get_model(engine, model))
     click.echo(to_json(detail) if fmt == "json" else render_model(detail))
 
 

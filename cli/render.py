@@ -52,9 +52,24 @@ def render_model(d: dict[str, Any]) -> str:
                                           + (f" — {p['note']}" if p.get("note") else "") for p in d["parents"]]
     if d["children"]:
         lines += ["", "Derivatives:"] + [f"  {c['model']} ({c['name']}): {c['relation']}" for c in d["children"]]
+    if d.get("evaluations"):
+        lines += ["", "Evaluation results (each as its source prints it; none averaged):"]
+        rows = [{"benchmark": e["benchmark"] + (f" ({e['subset']})" if e.get("subset") else ""),
+                 "setting": _setting(e["setting"]), "metric": e["metric"], "score": f"{e['score']:g}",
+                 "evaluated by": e["evaluated_by"] if e["evaluated_by"] == "developer"
+                 else f"third-party: {e['evaluator']}", "source": e["source"], "locator": e["locator"]}
+                for e in d["evaluations"]]
+        lines.append(render_table(rows, ["benchmark", "setting", "metric", "score", "evaluated by", "source",
+                                         "locator"]))
     lines += ["", "Sources:"] + [f"  {sid}: {s['title']} <{s['url']}> ({s['kind']})"
                                  for sid, s in sorted(d["sources"].items())]
     return "\n".join(lines)
+
+
+def _setting(setting: dict[str, Any]) -> str:
+    from catalog.evals import setting_text
+
+    return setting_text(setting)
 
 
 def render_stats(s: dict[str, Any]) -> str:
