@@ -143,6 +143,13 @@ _SELECT = (Evaluation.model_id.label("model"), Evaluation.benchmark_id.label("be
            Source.url.label("source_url"), Evaluation.locator, Evaluation.note, Evaluation.origin)
 
 
+def printable(value: Any) -> Any:
+    """Text for a terminal: control characters (ESC sequences, carriage returns) shown as `?`."""
+    if not isinstance(value, str):
+        return value
+    return "".join("?" if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in value)
+
+
 def setting_text(row: dict[str, Any]) -> str:
     """'5-shot', '8-shot, chain of thought, maj1@1', '0-shot, "Q: ... A:"'."""
     parts = ["shots not stated" if row.get("shots") is None else f"{row['shots']}-shot"]

@@ -306,3 +306,12 @@ def test_curated_results(monkeypatch, run):
     assert ("60.0", "hoffmann2022chinchilla", "Table 6 (MMLU, average 5-shot accuracy over 57 tasks)") in gopher
     shown = run("show", "gopher-280b").stdout
     assert "mmlu       5-shot   accuracy     60  developer     hoffmann2022chinchilla  Table 6" in shown
+
+
+def test_control_characters_in_results_never_reach_the_terminal(eval_data, run):
+    (eval_data / "evals" / "mmlu.yaml").write_text(yaml.safe_dump({"evals": [
+        result("llama-7b", 35.1, locator="Table 9\x1b[2J", note="x")]}, sort_keys=False))
+    for args in (("evals",), ("show", "llama-7b")):
+        out = run(*args)
+        assert out.exit_code == 0, out.output
+        assert "\x1b" not in out.stdout and "Table 9?[2J" in out.stdout
