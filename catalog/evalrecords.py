@@ -108,5 +108,6 @@ class EvalRecord(_Strict):
             low, high = METRICS[self.metric]
             if not low <= self.score <= high:
                 raise ValueError(f"score {self.score:g} is outside the range of {self.metric} "
-                                 f"({low:g}..{high:g}, in percent)")
+                                 f"({low:g}..{high:g}, in percent); write the score as the source prints it "
+                                 "(35.1 for 35.1%)")
         return self

@@ -84,7 +84,7 @@ def check_evals(bundle: Bundle, known: Known, report: Report,
     sources = set(bundle.sources) | known.sources
     models = set(bundle.models) | known.models
     benchmarks = set(bundle.benchmarks) | known.benchmarks
-    metric_of = dict(stored_metrics or {})
+    metric_of = {**known.benchmark_metrics, **(stored_metrics or {})}
     metric_of.update({b.id: (b.metric, b.chance) for b in bundle.benchmarks.values()})
     err = report.errors.append
     for bench in bundle.benchmarks.values():
@@ -119,12 +119,35 @@ def check_evals(bundle: Bundle, known: Known, report: Report,
         seen.setdefault(key, where)
 
 
+def benchmark_metrics(conn: Connection, ids: Sequence[str] | None = None) -> dict[str, tuple[str, float | None]]:
+    """{benchmark: (metric, chance)} of stored benchmarks (all, or these ids)."""
+    stmt = select(Benchmark.id, Benchmark.metric, Benchmark.chance)
+    if ids is not None:
+        stmt = stmt.where(Benchmark.id.in_(sorted(set(ids))))
+    return {bid: (metric, chance) for bid, metric, chance in conn.execute(stmt)}
+
+
+def fill_metrics(conn: Connection, bundle: Bundle) -> None:
+    """Give each result without a `metric` its stored benchmark's metric (before writing user rows)."""
+    missing = {e.benchmark for e in bundle.evals if e.metric is None} - set(bundle.benchmarks)
+    stored = benchmark_metrics(conn, sorted(missing)) if missing else {}
+    bundle.evals = [e.model_copy(update={"metric": stored[e.benchmark][0]})
+                    if e.metric is None and e.benchmark in stored else e for e in bundle.evals]
+
+
 # --------------------------------------------------------------------------- queries
 
 _SELECT = (Evaluation.model_id.label("model"), Evaluation.benchmark_id.label("benchmark"), Evaluation.subset,
            Evaluation.shots, Evaluation.cot, Evaluation.prompt, Evaluation.decoding, Evaluation.metric,
            Evaluation.score, Evaluation.evaluated_by, Evaluation.evaluator, Evaluation.source_id.label("source"),
            Source.url.label("source_url"), Evaluation.locator, Evaluation.note, Evaluation.origin)
+
+
+def printable(value: Any) -> Any:
+    """Text for a terminal: control characters (ESC sequences, carriage returns) shown as `?`."""
+    if not isinstance(value, str):
+        return value
+    return "".join("?" if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in value)
 
 
 def setting_text(row: dict[str, Any]) -> str:
@@ -382,7 +405,8 @@ def import_evals(engine: Engine, path: Path, fmt: str | None = None, dry_run: bo
                     msg = "required field is missing"
                 elif error["type"] == "extra_forbidden":
                     msg = "unknown field"
-                problems.append(f"{where}: {format_loc(tuple(error['loc']), data) or 'row'}: {msg}")
+                loc = format_loc(tuple(error["loc"]), data)
+                problems.append(f"{where}: {loc}: {msg}" if loc else f"{where}: {msg}")
             continue
         bundle.evals.append(record)
         bundle.eval_where.append(f"{where} ({record.model}/{record.benchmark})")

@@ -114,6 +114,10 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
               "datasets": Dataset, "benchmarks": Benchmark}
     known = Known(**{section: set(_origins(conn, tables[section], sorted(ids - {None})))
                      for section, ids in cited.items()})
+    if cited["benchmarks"]:
+        from catalog.evals import benchmark_metrics
+
+        known.benchmark_metrics = benchmark_metrics(conn, sorted(cited["benchmarks"]))
     for chunk in _chunks(sorted(keys)):
         for key, model_id in conn.execute(select(Alias.key, Alias.model_id).where(Alias.key.in_(chunk))):
             if model_id not in exclude:
@@ -179,6 +183,10 @@ def add_bundle(engine: Engine, bundle: Bundle, on_conflict: str = "fail", dry_ru
         if dry_run:
             return changes
         _delete_models(conn, sorted(replaced), keep_children=True)
+        if bundle.evals:
+            from catalog.evals import fill_metrics
+
+            fill_metrics(conn, bundle)
         insert_rows(conn, bundle_rows(bundle, "user"))
         rederive(conn, list(bundle.models))
     return changes

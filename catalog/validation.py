@@ -27,6 +27,7 @@ class Known:
     models: set[str] = field(default_factory=set)
     datasets: set[str] = field(default_factory=set)
     benchmarks: set[str] = field(default_factory=set)
+    benchmark_metrics: dict[str, tuple[str, float | None]] = field(default_factory=dict)
     alias_owner: dict[str, str] = field(default_factory=dict)
     released: dict[str, dt.date] = field(default_factory=dict)
     parents: dict[str, list[str]] = field(default_factory=dict)

@@ -50,11 +50,13 @@ def evals(ctx: click.Context, benchmarks: tuple[str, ...], models: tuple[str, ..
     if not rows:
         click.echo("No results match these filters.", err=True)
         return
+    from catalog.evals import printable
+
     for row in rows:
         row["evaluated_by"] = row["evaluated_by"] if row["evaluated_by"] == "developer" else \
             f"third-party: {row['evaluator']}"
         row["score"] = f"{row['score']:g}"
-    click.echo(render(rows, TABLE_COLUMNS, fmt))
+    click.echo(render([{c: printable(r.get(c)) for c in TABLE_COLUMNS} for r in rows], TABLE_COLUMNS, fmt))
 
 
 @evals.command("benchmarks")

@@ -59,6 +59,9 @@ def render_model(d: dict[str, Any]) -> str:
                  "evaluated by": e["evaluated_by"] if e["evaluated_by"] == "developer"
                  else f"third-party: {e['evaluator']}", "source": e["source"], "locator": e["locator"]}
                 for e in d["evaluations"]]
+        from catalog.evals import printable
+
+        rows = [{k: printable(v) for k, v in r.items()} for r in rows]
         lines.append(render_table(rows, ["benchmark", "setting", "metric", "score", "evaluated by", "source",
                                          "locator"]))
     lines += ["", "Sources:"] + [f"  {sid}: {s['title']} <{s['url']}> ({s['kind']})"
