@@ -29,7 +29,6 @@ from sqlalchemy import Connection, Engine, insert, select
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError
 from catalog.loading import Bundle, format_loc
-from catalog.vocab import COMPUTED_STATUSES
 from catalog.records import (
     CONFIDENCES,
     DATE_FACTS,
@@ -50,8 +49,17 @@ from catalog.records import (
 )
 from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
 from catalog.store import LIST_FACTS, TABLES, _store_value, bundle_rows, insert_rows, model_rows
-from catalog.userdata import CONFLICT_POLICIES, Changes, _delete_models, _origins, known_for, record_from_db, record_history
+from catalog.userdata import (
+    CONFLICT_POLICIES,
+    Changes,
+    _delete_models,
+    _origins,
+    known_for,
+    record_from_db,
+    record_history,
+)
 from catalog.validation import COMPUTE_TOLERANCE, TOKENS_PER_PARAM, Report, _check_siblings, alias_key, check_bundle
+from catalog.vocab import COMPUTED_STATUSES
 
 IMPORT_FORMATS = ("csv", "json", "jsonl")
 REQUIRED = ("id", "name", "org", "source")

@@ -344,7 +344,7 @@ def record_history(conn: Connection, model_id: str, old: ModelRecord | None, new
     """Keep every stated fact that differs between two versions of a model; returns how many."""
     import datetime as dt
 
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     rows = []
     for name in MODEL_FACTS:
         before, after = (_fact_json(getattr(r, name)) if r is not None else None for r in (old, new))
