@@ -79,8 +79,9 @@ def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filter
                        "evaluator": row["evaluator"] or "developer", "source": row["source_id"],
                        "locator": row["locator"]})
     if not points:
-        raise CatalogError(f"none of the models with a result has a known {'training compute' if x == 'compute' else 'parameter count'}; "
-                           "try --x params" if x == "compute" else "nothing to draw")
+        known = "training compute" if x == "compute" else "parameter count"
+        hint = "try --x params" if x == "compute" else "add the parameter counts of the evaluated models"
+        raise CatalogError(f"none of the models with a result has a known {known}; {hint}")
     return points, benches
 
 

@@ -29,7 +29,6 @@ from sqlalchemy import Connection, Engine, insert, select
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError
 from catalog.loading import Bundle, format_loc
-from catalog.vocab import COMPUTED_STATUSES
 from catalog.records import (
     CONFIDENCES,
     DATE_FACTS,
@@ -50,8 +49,17 @@ from catalog.records import (
 )
 from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
 from catalog.store import LIST_FACTS, TABLES, _store_value, bundle_rows, insert_rows, model_rows
-from catalog.userdata import CONFLICT_POLICIES, Changes, _delete_models, _origins, known_for, record_from_db
+from catalog.userdata import (
+    CONFLICT_POLICIES,
+    Changes,
+    _delete_models,
+    _origins,
+    known_for,
+    record_from_db,
+    record_history,
+)
 from catalog.validation import COMPUTE_TOLERANCE, TOKENS_PER_PARAM, Report, _check_siblings, alias_key, check_bundle
+from catalog.vocab import COMPUTED_STATUSES
 
 IMPORT_FORMATS = ("csv", "json", "jsonl")
 REQUIRED = ("id", "name", "org", "source")
@@ -690,9 +698,12 @@ class _Writer:
                 rows[table].extend(more if table is not Alias else [a for a in more if a not in item.held])
         _write(self.conn, rows)
         for model_id, old in replaced.items():
-            if record_from_db(self.conn, model_id) == old:  # a no-op update
+            new = record_from_db(self.conn, model_id)
+            if new == old:  # a no-op update
                 self.changes.updated.remove(model_id)
                 self.changes.unchanged.append(model_id)
+            else:
+                record_history(self.conn, model_id, old, new, "import")
 
     def _store_refs(self, refs: dict[str, dict[str, Any]]) -> None:
         """Insert the new supporting records; one stored before the import is reused if identical."""
@@ -738,9 +749,11 @@ class _Writer:
                 self.problems.append(f"{item.where}: model {model_id!r} appears twice in the file")
                 continue
             self.met.add(model_id)
-            if origin == "curated":
-                self.conflicts.append(f"{item.where}: {model_id!r} is a curated model; choose another id, or change "
-                                      f"it with `llmzoo edit {model_id} --set FIELD=VALUE`")
+            if origin == "curated":  # a user copy of a curated model: it becomes the same user override here
+                replaced[model_id] = record_from_db(self.conn, model_id)
+                self.changes.updated.append(model_id)
+                item.waits = True
+                planned[model_id] = item
             elif self.on_conflict == "fail":
                 self.conflicts.append(f"{item.where}: a model {model_id!r} already exists; use --on-conflict "
                                       "update to replace it or skip to keep it")

@@ -15,9 +15,9 @@ from catalog.errors import DataError
 from catalog.records import (
     SECTIONS,
     BenchmarkRecord,
-    EvalRecord,
     DataFile,
     DatasetRecord,
+    EvalRecord,
     FamilyRecord,
     ModelRecord,
     OrganizationRecord,

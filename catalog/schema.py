@@ -185,6 +185,22 @@ class ComputedFact(Rows):
     rule = Column(String(20), nullable=False)
 
 
+class FactHistory(Rows):
+    """One change of a stated model fact: the fact before and after (value and provenance, JSON; null
+    where absent), when (UTC, ISO 8601) and by what (edit, revert). Kept when the model is removed."""
+
+    __tablename__ = "fact_history"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    model_id = Column(String(200), nullable=False)
+    field = Column(String(40), nullable=False)
+    old = Column(JSON)
+    new = Column(JSON)
+    changed_at = Column(String(32), nullable=False)
+    changed_by = Column(String(40), nullable=False)
+
+    __table_args__ = (Index("ix_fact_history_model_id_field", "model_id", "field"),)
+
+
 class Alias(Rows):
     """Lookup keys: a model's id, name and aliases, normalised by `alias_key`."""
 

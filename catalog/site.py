@@ -366,8 +366,8 @@ def layout(title: str, body: str, root: str, scripts: Sequence[str] = ()) -> str
 <main>
 {body}
 </main>
-<footer>Built by <code>llmzoo site build</code>. Every value links to its source; ~ estimated, = derived, ^ inherited, c. nominal,
-n/d not disclosed by its developer.</footer>
+<footer>Built by <code>llmzoo site build</code>. Every value links to its source; ~ estimated, = derived, ^ inherited,
+c. nominal, n/d not disclosed by its developer.</footer>
 {tags}</body>
 </html>
 """

@@ -12,10 +12,11 @@ from catalog.db import describe, writing
 from catalog.errors import DatabaseError, DataError
 from catalog.schema import (
     Alias,
-    ComputedFact,
     Benchmark,
+    ComputedFact,
     Dataset,
     DatasetFact,
+    Evaluation,
     Family,
     Lineage,
     Meta,
@@ -24,7 +25,6 @@ from catalog.schema import (
     ModelFact,
     Organization,
     Source,
-    Evaluation,
 )
 from catalog.vocab import DATASET_FACTS, DATE_FACTS, LIST_FACTS, MODEL_FACTS, alias_key
 

@@ -25,6 +25,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "lineage": "cli.lineage:lineage",
     "add": "cli.usercmd:add",
     "edit": "cli.usercmd:edit",
+    "history": "cli.usercmd:history",
+    "revert": "cli.usercmd:revert",
     "remove": "cli.usercmd:remove",
     "import": "cli.usercmd:import_",
     "evals": "cli.evals:evals",

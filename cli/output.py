@@ -110,5 +110,5 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
     return render_table(rows, columns, headers)
 
 
-LEGEND = ("~ estimated, = derived, ^ inherited from the parent, c. nominal (size from the name), "
-          "n/d not disclosed (see `llmzoo show MODEL` for sources)")
+LEGEND = ("~ estimated, = derived, ^ inherited from the parent, c. nominal (size from the name), n/d not disclosed "
+          "(see `llmzoo show MODEL` for sources)")

@@ -100,7 +100,8 @@ def table_rows(db: str) -> dict[str, list]:
 
     engine = make_engine(db)
     with engine.connect() as conn:
-        out = {t.__tablename__: sorted(map(tuple, conn.execute(select(t)).all()), key=repr) for t in (*TABLES, ComputedFact, Meta)}
+        out = {t.__tablename__: sorted(map(tuple, conn.execute(select(t)).all()), key=repr)
+               for t in (*TABLES, ComputedFact, Meta)}
     engine.dispose()
     return out
 

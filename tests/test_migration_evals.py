@@ -14,8 +14,8 @@ from catalog.db import make_engine
 from catalog.migrate import run_downgrade, run_upgrade
 from catalog.schema import SCHEMA_REVISION
 from cli.main import cli
-from tests.test_migration_0002 import OLD_ROWS, user_rows
 from tests.test_evals import BENCHMARKS
+from tests.test_migration_0002 import OLD_ROWS, user_rows
 
 
 def test_a_revision_0003_catalogue_upgrades_takes_results_and_downgrades(tmp_path: Path):

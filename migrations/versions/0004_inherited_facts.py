@@ -1,4 +1,4 @@
-"""Inherited and derived facts: `computed_facts` (their provenance), the pre-training facts of a
+"""Inherited and derived facts, and the history of fact changes (`fact_history`): `computed_facts` (their provenance), the pre-training facts of a
 derived model (`pretrain_tokens`, `pretrain_compute`).
 
 No existing row changes: the curated refresh that follows the upgrade (the data fingerprint is
@@ -45,10 +45,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('computed_facts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_computed_facts_source_id'), ['source_id'], unique=False)
+    op.create_table(
+        'fact_history',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('model_id', sa.String(length=200), nullable=False),
+        sa.Column('field', sa.String(length=40), nullable=False),
+        sa.Column('old', sa.JSON(), nullable=True),
+        sa.Column('new', sa.JSON(), nullable=True),
+        sa.Column('changed_at', sa.String(length=32), nullable=False),
+        sa.Column('changed_by', sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_fact_history')),
+    )
+    op.create_index('ix_fact_history_model_id_field', 'fact_history', ['model_id', 'field'], unique=False)
     op.execute(sa.text("DELETE FROM catalog_meta WHERE key = 'data_fingerprint'"))
 
 
 def downgrade() -> None:
+    op.drop_index('ix_fact_history_model_id_field', table_name='fact_history')
+    op.drop_table('fact_history')
     bind = op.get_bind()
     fields = [r[0] for r in bind.execute(sa.text("SELECT DISTINCT field FROM computed_facts"))]
     known = {c['name'] for c in sa.inspect(bind).get_columns('models')}
