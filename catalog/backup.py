@@ -10,10 +10,10 @@ from sqlalchemy import Engine, delete, insert, select
 from catalog.db import current_revision, describe, ensure_schema, make_engine, reading, writing
 from catalog.errors import CatalogError, DatabaseError
 from catalog.files import atomic_target
-from catalog.schema import Meta
+from catalog.schema import ComputedFact, FactHistory, Meta
 from catalog.store import TABLES
 
-ALL_TABLES = (*TABLES, Meta)
+ALL_TABLES = (*TABLES, ComputedFact, FactHistory, Meta)
 
 
 def backup(engine: Engine, target: Path, overwrite: bool = False) -> int:

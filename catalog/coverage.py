@@ -9,13 +9,13 @@ from sqlalchemy import Engine, select
 
 from catalog.db import reading
 from catalog.errors import CatalogError
-from catalog.queries import Filters, _base_select, order_by
+from catalog.queries import Filters, _base_select, _computed_statuses, order_by
 from catalog.records import MODEL_FACTS
 from catalog.schema import ModelFact
 
 # The facts every open-weights model should have (known or explicitly unpublished).
 ESSENTIAL = ("released", "arch", "params", "train_tokens", "context_length")
-STATES = ("reported", "nominal", "estimated", "derived", "unpublished", "missing")
+STATES = ("reported", "nominal", "estimated", "derived", "inherited", "unpublished", "missing")
 
 
 def coverage(engine: Engine, filters: Filters | None = None,
@@ -36,6 +36,8 @@ def coverage(engine: Engine, filters: Filters | None = None,
             for model_id, field, status in conn.execute(select(ModelFact.model_id, ModelFact.field, ModelFact.status)
                                                         .where(ModelFact.model_id.in_(chunk),
                                                                ModelFact.field.in_(list(fields)))):
+                statuses[(model_id, field)] = status
+            for model_id, field, status in conn.execute(_computed_statuses(chunk, fields)):
                 statuses[(model_id, field)] = status
     models = []
     totals = {f: dict.fromkeys(STATES, 0) for f in fields}

@@ -7,14 +7,15 @@ from typing import Any
 
 from catalog.units import format_count, format_flop
 
-COUNT_FIELDS = {"params", "active_params", "train_tokens", "tokens", "bytes", "documents",
+COUNT_FIELDS = {"params", "active_params", "train_tokens", "pretrain_tokens", "tokens", "bytes", "documents",
                 "chinchilla_optimal_params", "accelerator_hours"}
-FLOP_FIELDS = {"train_compute", "compute", "compute_hardware"}
-MARKS = {"nominal": "c.", "estimated": "~", "derived": "=", "unpublished": ""}
+FLOP_FIELDS = {"train_compute", "pretrain_compute", "compute", "compute_hardware"}
+MARKS = {"nominal": "c.", "estimated": "~", "derived": "=", "inherited": "^", "unpublished": ""}
 LABELS = {
     "released": "released", "arch": "architecture", "moe": "mixture of experts", "params": "parameters",
     "active_params": "active parameters", "experts": "experts", "experts_active": "experts per token",
     "train_tokens": "training tokens", "train_compute": "training compute (FLOP)",
+    "pretrain_tokens": "pre-training tokens", "pretrain_compute": "pre-training compute (FLOP)",
     "context_length": "context length", "context_length_extended": "extended context",
     "context_extension": "context extension", "context_window": "context window",
     "max_output_tokens": "max output tokens", "layers": "layers", "d_model": "d_model", "heads": "heads",

@@ -49,8 +49,17 @@ from catalog.records import (
 )
 from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
 from catalog.store import LIST_FACTS, TABLES, _store_value, bundle_rows, insert_rows, model_rows
-from catalog.userdata import CONFLICT_POLICIES, Changes, _delete_models, _origins, known_for, record_from_db
+from catalog.userdata import (
+    CONFLICT_POLICIES,
+    Changes,
+    _delete_models,
+    _origins,
+    known_for,
+    record_from_db,
+    record_history,
+)
 from catalog.validation import COMPUTE_TOLERANCE, TOKENS_PER_PARAM, Report, _check_siblings, alias_key, check_bundle
+from catalog.vocab import COMPUTED_STATUSES
 
 IMPORT_FORMATS = ("csv", "json", "jsonl")
 REQUIRED = ("id", "name", "org", "source")
@@ -205,9 +214,10 @@ def _record_data(row: dict[str, Any], url_ids: dict[str, str], where: str,
     data["aliases"] = [a for a in (row.get("aliases") or "").split(";") if a]
     if row.get("accept"):
         data["accept"] = row["accept"]
+    computed = _computed_names(row)
     for name in MODEL_FACTS:
         value, status = _fact_input(name, row.get(name), row.get(f"{name}_status"), row.get(f"{name}_precision"))
-        if status is None:
+        if status is None or name in computed:
             continue
         source = _source_of(row.get(f"{name}_source"), url_ids, where, f"{name}_source", problems) or default
         data[name] = {"value": value, "status": status, "source": source,
@@ -219,10 +229,18 @@ def _record_data(row: dict[str, Any], url_ids: dict[str, str], where: str,
     return data
 
 
+def _computed_names(row: dict[str, Any]) -> set[str]:
+    """The facts an export row says its catalogue computed (column `computed_facts`): never imported as stated."""
+    cell = row.get("computed_facts")
+    return set(cell.split(",")) if isinstance(cell, str) and cell else set()
+
+
 def _fact_input(name: str, value: Any, status: Any, precision: Any) -> tuple[Any, str | None]:
     """A fact's value as the records read it (dates at their precision, true/false, lists) and its
     status (None when the row does not have the fact), from its value, status and precision cells."""
     status = status or ("reported" if value is not None else None)
+    if status in COMPUTED_STATUSES:
+        return None, None  # computed by the catalogue it came from; computed again here
     if status is None or value is None:
         return value, status
     if name in DATE_FACTS:
@@ -318,7 +336,7 @@ def _plain_fact(name: str, kind: str, cells: tuple[Any, ...]) -> tuple[Any, ...]
         pass
     elif name in DATE_FACTS:
         value, precision = parse_date(value)
-    elif kind in ("count", "int") and type(value) is str and value.isascii() and value.isdigit() \
+    elif kind in ("count", "int", "exact_int") and type(value) is str and value.isascii() and value.isdigit() \
             and (number := float(value)) > 0 and math.isfinite(number):
         value = number if kind == "count" else int(number)  # what parse_count / parse_int make of digits
     else:
@@ -364,8 +382,11 @@ def _plain_model(row: dict[str, Any], url_ids: dict[str, str],
              "note": note, "origin": "user"}
     facts = []
     get = row.get
+    computed = _computed_names(row) if row.get("computed_facts") else ()
     for fact_name, kind, status_key, source_key, method_key, confidence_key, note_key, precision_key in _FACT_KEYS:
         if fact_name not in row and status_key not in row:  # the usual case, so made cheap
+            continue
+        if computed and fact_name in computed:
             continue
         cells = (get(fact_name), get(status_key), get(method_key), get(confidence_key), get(note_key),
                  get(precision_key))
@@ -677,9 +698,12 @@ class _Writer:
                 rows[table].extend(more if table is not Alias else [a for a in more if a not in item.held])
         _write(self.conn, rows)
         for model_id, old in replaced.items():
-            if record_from_db(self.conn, model_id) == old:  # a no-op update
+            new = record_from_db(self.conn, model_id)
+            if new == old:  # a no-op update
                 self.changes.updated.remove(model_id)
                 self.changes.unchanged.append(model_id)
+            else:
+                record_history(self.conn, model_id, old, new, "import")
 
     def _store_refs(self, refs: dict[str, dict[str, Any]]) -> None:
         """Insert the new supporting records; one stored before the import is reused if identical."""
@@ -725,9 +749,11 @@ class _Writer:
                 self.problems.append(f"{item.where}: model {model_id!r} appears twice in the file")
                 continue
             self.met.add(model_id)
-            if origin == "curated":
-                self.conflicts.append(f"{item.where}: {model_id!r} is a curated model; choose another id, or change "
-                                      f"it with `llmzoo edit {model_id} --set FIELD=VALUE`")
+            if origin == "curated":  # a user copy of a curated model: it becomes the same user override here
+                replaced[model_id] = record_from_db(self.conn, model_id)
+                self.changes.updated.append(model_id)
+                item.waits = True
+                planned[model_id] = item
             elif self.on_conflict == "fail":
                 self.conflicts.append(f"{item.where}: a model {model_id!r} already exists; use --on-conflict "
                                       "update to replace it or skip to keep it")
@@ -955,6 +981,10 @@ def import_export(engine: Engine, path: Path, fmt: str | None = None, on_conflic
                     if progress is not None:
                         progress(batch.read, writer.rows)
                 writer.finish()
+            from catalog.inheritance import rederive
+
+            written = changes.added + changes.updated
+            rederive(conn, None if len(written) > 50000 else written)
             if dry_run:
                 raise _DryRun
     except _DryRun:

@@ -14,8 +14,10 @@ from catalog.datapath import data_dir, data_files, fingerprint  # noqa: F401  (r
 from catalog.errors import DataError
 from catalog.records import (
     SECTIONS,
+    BenchmarkRecord,
     DataFile,
     DatasetRecord,
+    EvalRecord,
     FamilyRecord,
     ModelRecord,
     OrganizationRecord,
@@ -39,6 +41,9 @@ class Bundle:
     models: dict[str, ModelRecord] = field(default_factory=dict)
     datasets: dict[str, DatasetRecord] = field(default_factory=dict)
     training_data: list[TrainingDataRecord] = field(default_factory=list)
+    benchmarks: dict[str, BenchmarkRecord] = field(default_factory=dict)
+    evals: list[EvalRecord] = field(default_factory=list)
+    eval_where: list[str] = field(default_factory=list)
     where: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def locate(self, section: str, key: str) -> str:
@@ -104,6 +109,8 @@ def format_loc(loc: tuple[Any, ...], raw: Any) -> str:
                 out += f" ({node['id']})"
             elif isinstance(node, dict) and isinstance(node.get("model"), str) and "dataset" in node:
                 out += f" ({node['model']}/{node['dataset']})"
+            elif isinstance(node, dict) and isinstance(node.get("model"), str) and "benchmark" in node:
+                out += f" ({node['model']}/{node['benchmark']})"
         else:
             out += ("." if out else "") + str(part)
             node = node.get(part) if isinstance(node, dict) else None
@@ -158,6 +165,14 @@ def merge(bundle: Bundle, parsed: DataFile, label: str, lines: dict[int, int], r
     for section in SECTIONS:
         if section == "training_data":
             bundle.training_data.extend(parsed.training_data)
+            continue
+        if section == "evals":
+            raw_evals = raw.get("evals") or []
+            for index, record in enumerate(parsed.evals):
+                line = lines.get(id(raw_evals[index])) if index < len(raw_evals) else None
+                bundle.evals.append(record)
+                bundle.eval_where.append((f"{label}:{line}" if line else label)
+                                         + f": evals[{index}] ({record.model}/{record.benchmark})")
             continue
         target: dict[str, Any] = getattr(bundle, section)
         raw_items = raw.get(section) or []

@@ -20,6 +20,7 @@ from catalog.db import reading
 from catalog.errors import CatalogError, UnknownModel
 from catalog.schema import (
     Alias,
+    ComputedFact,
     Dataset,
     DatasetFact,
     Family,
@@ -36,8 +37,10 @@ from catalog.vocab import (
     ARCHITECTURES,
     DATASET_FACTS,
     DATE_FACTS,
+    INHERITABLE_FACTS,
     LIST_FACTS,
     MODEL_FACTS,
+    PRETRAIN_FACTS,
     alias_key,
     format_date,
     parse_date,
@@ -62,7 +65,9 @@ COMPUTED = ("tokens_per_param", "compute", "compute_status", "chinchilla_optimal
             "chinchilla_ratio", "compute_hardware", "compute_hardware_method")
 HARDWARE_INPUTS = ("hardware", "accelerator_hours", "hardware_count", "training_days", "mfu")
 DEFAULT_COLUMNS = ("id", "name", "org", "released", "arch", "params", "train_tokens",
-                   "context_length", "open_weights")
+                   "context_window", "open_weights")
+# Shorter headers of wide columns in tables.
+SHORT_HEADERS = {"context_window": "context"}
 
 
 @dataclass
@@ -80,6 +85,8 @@ class Filters:
     max_params: str | float | None = None
     min_tokens: str | float | None = None
     max_tokens: str | float | None = None
+    min_context: str | float | None = None
+    max_context: str | float | None = None
     search: str | None = None
     origin: str | None = None
     adaptation: Sequence[str] = ()
@@ -128,6 +135,8 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         (filters.max_params, Model.params, "le", "--max-params"),
         (filters.min_tokens, Model.train_tokens, "ge", "--min-tokens"),
         (filters.max_tokens, Model.train_tokens, "le", "--max-tokens"),
+        (filters.min_context, Model.context_window, "ge", "--min-context"),
+        (filters.max_context, Model.context_window, "le", "--max-context"),
     ):
         if value is not None:
             number = parse_count(value, what)
@@ -258,7 +267,15 @@ def fact_statuses(engine: Engine, model_ids: Sequence[str], fields: Sequence[str
                 ModelFact.model_id.in_(chunk), ModelFact.field.in_(fields),
                 literal(include_reported) | (ModelFact.status != "reported"))
             out.update({(m, f): s for m, f, s in conn.execute(stmt)})
+            out.update({(m, f): s for m, f, s in conn.execute(_computed_statuses(chunk, fields))})
     return out
+
+
+def _computed_statuses(ids: Sequence[str], fields: Sequence[str] | None = None) -> Any:
+    """(model, field, status) of the inherited and rule-derived facts of these models."""
+    stmt = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.status).where(
+        ComputedFact.model_id.in_(list(ids)))
+    return stmt if fields is None else stmt.where(ComputedFact.field.in_(list(fields)))
 
 
 def resolve_model(conn: Connection, name: str) -> str:
@@ -312,7 +329,13 @@ def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
     model = conn.execute(select(Model).where(Model.id == model_id)).one()
     org = _row_by_id(conn, Organization, model.org_id)
     family = _row_by_id(conn, Family, model.family_id) if model.family_id else None
+    from catalog.inheritance import computed_provenance
+
     special = _provenance(conn, ModelFact, ModelFact.model_id, model_id)
+    for (_, name_), prov in computed_provenance(conn, [model_id]).items():
+        special[name_] = {k: prov[k] for k in ("source", "status", "method", "confidence", "note")}
+        if prov["inherited_from"]:
+            special[name_]["inherited_from"] = prov["inherited_from"]
     facts = {}
     for name_ in MODEL_FACTS:
         value = getattr(model, name_)
@@ -370,6 +393,7 @@ def export_columns() -> list[str]:
         cols += [name] + ([f"{name}_precision"] if name in DATE_FACTS else []) + \
             [f"{name}_status", f"{name}_source", f"{name}_method", f"{name}_confidence", f"{name}_note"]
     cols += ["parents", "datasets", "accept", "refs", *COMPUTED]
+    cols += [f"{name}_inherited_from" for name in (*INHERITABLE_FACTS, *PRETRAIN_FACTS)] + ["computed_facts"]
     return cols
 
 
@@ -421,6 +445,8 @@ _WIDTH = len(_AT)
 _JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # = json.dumps(..., sort_keys=True)
 _PARENTS_AT, _DATASETS_AT, _ACCEPT_AT, _REFS_AT = (_AT[name] for name in ("parents", "datasets", "accept", "refs"))
 _COMPUTED_AT = tuple((name, _AT[name]) for name in COMPUTED)
+_INHERITED_AT = {name: _AT[f"{name}_inherited_from"] for name in (*INHERITABLE_FACTS, *PRETRAIN_FACTS)}
+_COMPUTED_FACTS_AT = _AT["computed_facts"]
 
 
 def _export_row(row: Any, lookup: dict[str, Any], sources: dict[str, str], users: _UserRecords,
@@ -446,6 +472,15 @@ def _export_row(row: Any, lookup: dict[str, Any], sources: dict[str, str], users
             first = _STATUS_AT.get(name)
             if first is not None:
                 out[first:first + 5] = status, cited_url, method, confidence, note
+    computed_facts = lookup["computed"].get(model_id)
+    if computed_facts:
+        for name, (_source_id, status, cited_url, method, confidence, note, parent) in computed_facts.items():
+            first = _STATUS_AT.get(name)
+            if first is not None:
+                out[first:first + 5] = status, cited_url, method, confidence, note
+            if parent is not None and name in _INHERITED_AT:
+                out[_INHERITED_AT[name]] = parent
+        out[_COMPUTED_FACTS_AT] = ",".join(sorted(computed_facts))
     parents, links = lookup["parents"].get(model_id), lookup["datasets"].get(model_id)
     if parents:
         out[_PARENTS_AT] = [{"model": p[0], "relation": p[1], "source": p[2], "note": p[3]} for p in parents]
@@ -480,6 +515,10 @@ _LOOKUPS: dict[str, Any] = {  # the rows of a batch of models, by model id (firs
     "facts": select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status, Source.url,
                     ModelFact.method, ModelFact.confidence, ModelFact.note)
     .outerjoin(Source, Source.id == ModelFact.source_id).where(ModelFact.model_id.in_(_IDS)),
+    "computed": select(ComputedFact.model_id, ComputedFact.field, ComputedFact.source_id, ComputedFact.status,
+                       Source.url, ComputedFact.method, ComputedFact.confidence, ComputedFact.note,
+                       ComputedFact.inherited_from)
+    .outerjoin(Source, Source.id == ComputedFact.source_id).where(ComputedFact.model_id.in_(_IDS)),
     "aliases": select(Alias.model_id, Alias.alias).where(Alias.model_id.in_(_IDS), Alias.is_name.is_(False))
     .order_by(Alias.alias),
     "parents": select(Lineage.child_id, Lineage.parent_id, Lineage.relation, Source.url, Lineage.note,
@@ -504,10 +543,13 @@ def _chunk_lookup(conn: Connection, ids: list[str]) -> dict[str, Any]:
     facts: dict[str, dict[str, tuple[Any, ...]]] = {}
     for model_id, name, *rest in conn.execute(_LOOKUPS["facts"], _padded(ids)).all():
         facts.setdefault(model_id, {})[name] = rest
+    computed: dict[str, dict[str, tuple[Any, ...]]] = {}
+    for model_id, name, *rest in conn.execute(_LOOKUPS["computed"], _padded(ids)).all():
+        computed.setdefault(model_id, {})[name] = rest
     aliases: dict[str, list[str]] = {}
     for model_id, alias in conn.execute(_LOOKUPS["aliases"], _padded(ids)).all():
         aliases.setdefault(model_id, []).append(alias)
-    found: dict[str, Any] = {"facts": facts, "aliases": aliases}
+    found: dict[str, Any] = {"facts": facts, "aliases": aliases, "computed": computed}
     for key in ("parents", "datasets"):
         links: dict[str, list[tuple[Any, ...]]] = found.setdefault(key, {})
         for model_id, *rest in conn.execute(_LOOKUPS[key], _padded(ids)).all():
@@ -621,7 +663,8 @@ def _refs(row: Any, facts: dict[str, Any] | None, parents: list[Any] | None, lin
     return "{" + ", ".join(parts) + "}" if parts else None
 
 
-STATUS_FIELDS = ("released", "arch", "params", "active_params", "train_tokens", "train_compute", "context_length")
+STATUS_FIELDS = ("released", "arch", "params", "active_params", "train_tokens", "train_compute", "context_length",
+                 "context_window", "pretrain_tokens", "pretrain_compute")
 
 
 def models_frame(engine: Engine | Connection, filters: Filters | None = None,
@@ -718,6 +761,13 @@ def _status_frame(conn: Connection, ids: list[str]) -> dict[str, dict[str, str]]
     else:
         rows = [r for start in range(0, len(ids), 500)
                 for r in conn.execute(stmt.where(ModelFact.model_id.in_(ids[start:start + 500]))).all()]
+    computed = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.status).where(
+        ComputedFact.field.in_(STATUS_FIELDS))
+    if len(ids) > 20000:
+        rows += conn.execute(computed).all()
+    else:
+        rows += [r for start in range(0, len(ids), 500)
+                 for r in conn.execute(computed.where(ComputedFact.model_id.in_(ids[start:start + 500]))).all()]
     for model_id, name, status in rows:
         out.setdefault(name, {})[model_id] = status
     return out

@@ -53,6 +53,8 @@ def convert_value(kind: str, value: Any) -> Any:
     try:
         if kind == "count":
             return parse_count(value, "value")
+        if kind == "exact_int":
+            return _exact_int(value)
         if kind == "int":
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(f"{value!r} is not a whole number")
@@ -103,6 +105,18 @@ def convert_value(kind: str, value: Any) -> Any:
             raise ValueError(f"{value!r} is not a list of modalities")
         return [_choice(v, MODALITIES, "modality") for v in items]
     raise AssertionError(f"unknown fact kind {kind}")
+
+
+def _exact_int(value: Any) -> int:
+    """A context size: an exact whole number (32768, 32_768, "32768"); `32k` is refused, not read as 32000."""
+    if isinstance(value, str) and value.strip().replace("_", "").replace(",", "").isdigit():
+        return parse_int(value.strip().replace("_", "").replace(",", ""), "value")
+    if isinstance(value, str):
+        raise ValueError(f"{value!r} is not an exact number of tokens; write the exact integer the source gives "
+                         "(32768, not 32k or 32K)")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"{value!r} is not a whole number")
+    return parse_int(value, "value")
 
 
 class Fact(Strict):
@@ -264,6 +278,8 @@ class ModelRecord(Strict):
     experts_active: Fact | None = None
     train_tokens: Fact | None = None
     train_compute: Fact | None = None
+    pretrain_tokens: Fact | None = None
+    pretrain_compute: Fact | None = None
     context_length: Fact | None = None
     context_length_extended: Fact | None = None
     context_extension: Fact | None = None
@@ -370,6 +386,9 @@ class DatasetRecord(Strict):
         return {name: getattr(self, name) for name in DATASET_FACTS if getattr(self, name) is not None}
 
 
+from catalog.evalrecords import BenchmarkRecord, EvalRecord  # noqa: E402  (the `benchmarks`/`evals` sections)
+
+
 class DataFile(Strict):
     """The top level of one YAML file in data/."""
 
@@ -379,6 +398,8 @@ class DataFile(Strict):
     models: list[ModelRecord] = []
     datasets: list[DatasetRecord] = []
     training_data: list[TrainingDataRecord] = []
+    benchmarks: list[BenchmarkRecord] = []
+    evals: list[EvalRecord] = []
 
 
-SECTIONS = ("sources", "organizations", "families", "models", "datasets", "training_data")
+SECTIONS = ("sources", "organizations", "families", "models", "datasets", "training_data", "benchmarks", "evals")

@@ -35,9 +35,9 @@ NAMING = {
 }
 
 # The Alembic revision this code expects; a test checks it is the head of migrations/.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0005"
 # Every revision this code can upgrade from, oldest first.
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 
 
 metadata = MetaData(naming_convention=NAMING)
@@ -123,6 +123,8 @@ class Model(Rows):
     experts_active = Column(Integer)
     train_tokens = Column(Float, index=True)
     train_compute = Column(Float)
+    pretrain_tokens = Column(Float)
+    pretrain_compute = Column(Float)
     context_length = Column(BigInteger)
     context_length_extended = Column(BigInteger)
     context_extension = Column(Text)
@@ -164,6 +166,39 @@ class ModelFact(Rows):
     method = Column(Text)
     confidence = Column(String(12))
     note = Column(Text)
+
+
+class ComputedFact(Rows):
+    """Provenance of a fact llmzoo computed into the model's column: inherited from a parent (status
+    `inherited`, `inherited_from` the model that states it) or derived by a rule (`rule`). Cleared
+    and computed again after every write (catalog.inheritance), never read back as stated."""
+
+    __tablename__ = "computed_facts"
+    model_id = Column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
+    field = Column(String(40), primary_key=True)
+    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    status = Column(String(12), nullable=False)
+    method = Column(Text)
+    confidence = Column(String(12))
+    note = Column(Text)
+    inherited_from = Column(String(200))
+    rule = Column(String(20), nullable=False)
+
+
+class FactHistory(Rows):
+    """One change of a stated model fact: the fact before and after (value and provenance, JSON; null
+    where absent), when (UTC, ISO 8601) and by what (edit, revert). Kept when the model is removed."""
+
+    __tablename__ = "fact_history"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    model_id = Column(String(200), nullable=False)
+    field = Column(String(40), nullable=False)
+    old = Column(JSON)
+    new = Column(JSON)
+    changed_at = Column(String(32), nullable=False)
+    changed_by = Column(String(40), nullable=False)
+
+    __table_args__ = (Index("ix_fact_history_model_id_field", "model_id", "field"),)
 
 
 class Alias(Rows):
@@ -235,3 +270,6 @@ class Meta(Rows):
     __tablename__ = "catalog_meta"
     key = Column(String(50), primary_key=True)
     value = Column(Text, nullable=False)
+
+
+from catalog.evalschema import Benchmark, Evaluation  # noqa: E402,F401  (benchmarks and evaluations, revision 0005)

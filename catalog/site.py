@@ -60,11 +60,11 @@ MAX_TREE_NODES = 200
 #: Trees up to this many nodes are shown unfolded; larger ones start folded.
 OPEN_TREE_NODES = 30
 
-LEGEND = "~ estimated, = derived, c. nominal (size from the name), n/d not disclosed"
+LEGEND = "~ estimated, = derived, ^ inherited from the parent model, c. nominal (size from the name), n/d not disclosed"
 INDEX_COLUMNS = ("id", "name", "family", "org", "org_name", "origin", "released", "arch", "moe", "params",
-                 "active_params", "train_tokens", "train_compute", "context_length", "open_weights",
+                 "active_params", "train_tokens", "train_compute", "context_window", "open_weights",
                  "compute", "compute_status", "tokens_per_param")
-STATUS_FIELDS = ("released", "arch", "params", "train_tokens", "train_compute", "context_length", "open_weights")
+STATUS_FIELDS = ("released", "arch", "params", "train_tokens", "train_compute", "context_window", "open_weights")
 
 
 @dataclass
@@ -299,7 +299,7 @@ def _cell(name: str, row: dict[str, Any]) -> list[Any] | None:
 
 #: Columns of the index blob. `page` is null when it is models/<id>.html (the browser fills it in).
 INDEX_FIELDS = ("id", "name", "aliases", "org", "family", "released", "arch", "params", "train_tokens", "compute",
-                "tokens_per_param", "context_length", "open_weights", "user", "page")
+                "tokens_per_param", "context_window", "open_weights", "user", "page")
 
 
 def index_data(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -310,7 +310,7 @@ def index_data(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out.append([row["id"], row["name"], " ".join(row["aliases"]), row["org_name"] or row["org"],
                     row["family_name"] or "", row["released"] or "", row["arch"] or "", _cell("params", row),
                     _cell("train_tokens", row), _cell("compute", row), _cell("tokens_per_param", row),
-                    _cell("context_length", row), row["open_weights"], row.get("origin") == "user",
+                    _cell("context_window", row), row["open_weights"], row.get("origin") == "user",
                     None if page == row["id"] + ".html" else "models/" + page])
     return {"fields": list(INDEX_FIELDS), "rows": out}
 
@@ -366,8 +366,8 @@ def layout(title: str, body: str, root: str, scripts: Sequence[str] = ()) -> str
 <main>
 {body}
 </main>
-<footer>Built by <code>llmzoo site build</code>. Every value links to its source; ~ estimated, = derived, c. nominal,
-n/d not disclosed by its developer.</footer>
+<footer>Built by <code>llmzoo site build</code>. Every value links to its source; ~ estimated, = derived, ^ inherited,
+c. nominal, n/d not disclosed by its developer.</footer>
 {tags}</body>
 </html>
 """
@@ -435,6 +435,12 @@ def _related(conn: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
                           .where(ModelFact.model_id.in_(ids))):
         out[r.model_id]["special"][r.field] = {"source": r.source_id, "status": r.status, "method": r.method,
                                                "confidence": r.confidence, "note": r.note}
+    from catalog.inheritance import computed_provenance
+
+    for (model_id, name), prov in computed_provenance(conn, ids).items():
+        out[model_id]["special"][name] = {k: prov[k] for k in ("source", "status", "method", "confidence", "note")}
+        if prov["inherited_from"]:
+            out[model_id]["special"][name]["inherited_from"] = prov["inherited_from"]
     for model_id, alias in conn.execute(select(Alias.model_id, Alias.alias).where(
             Alias.model_id.in_(ids), Alias.is_name.is_(False)).order_by(Alias.alias)):
         out[model_id]["aliases"].append(alias)
@@ -513,7 +519,8 @@ def _number(value: float | None) -> str:
 
 def _status_text(fact: dict[str, Any]) -> str:
     extra = [x for x in (fact.get("method"), fact.get("confidence")) if x]
-    return fact["status"] + (f" ({', '.join(extra)})" if extra else "")
+    status = fact["status"] + (f" from {fact['inherited_from']}" if fact.get("inherited_from") else "")
+    return status + (f" ({', '.join(extra)})" if extra else "")
 
 
 def _facts_table(d: dict[str, Any]) -> str:

@@ -12,8 +12,11 @@ from catalog.db import describe, writing
 from catalog.errors import DatabaseError, DataError
 from catalog.schema import (
     Alias,
+    Benchmark,
+    ComputedFact,
     Dataset,
     DatasetFact,
+    Evaluation,
     Family,
     Lineage,
     Meta,
@@ -31,7 +34,7 @@ if TYPE_CHECKING:  # the YAML loader and pydantic records load only when the cur
 
 # Tables in the order rows are inserted (parents first) and deleted (reverse).
 TABLES = (Source, Organization, Family, Model, ModelFact, Alias, Dataset, DatasetFact,
-          ModelDataset, Lineage)
+          ModelDataset, Lineage, Benchmark, Evaluation)
 DATA_KEY = "data_fingerprint"
 
 
@@ -107,6 +110,10 @@ def bundle_rows(bundle: Bundle, origin: str) -> dict[type, list[dict[str, Any]]]
                                    "share": link.share, "epochs": link.epochs, "tokens": link.tokens,
                                    "source_id": link.source or defaults.get(link.model),
                                    "note": link.note, "origin": origin})
+    from catalog.evals import benchmark_rows, evaluation_rows
+
+    rows[Benchmark] = benchmark_rows(bundle, origin)
+    rows[Evaluation] = evaluation_rows(bundle, origin)
     return rows
 
 
@@ -122,10 +129,13 @@ def delete_curated(conn: Connection) -> None:
     """Remove every curated row (user rows stay); foreign keys are checked at commit."""
     curated_models = select(Model.id).where(Model.origin == "curated")
     curated_datasets = select(Dataset.id).where(Dataset.origin == "curated")
+    conn.execute(delete(Evaluation).where(Evaluation.origin == "curated"))
+    conn.execute(delete(Benchmark).where(Benchmark.origin == "curated"))
     conn.execute(delete(Lineage).where(Lineage.origin == "curated"))
     conn.execute(delete(ModelDataset).where(ModelDataset.origin == "curated"))
     conn.execute(delete(DatasetFact).where(DatasetFact.dataset_id.in_(curated_datasets)))
     conn.execute(delete(ModelFact).where(ModelFact.model_id.in_(curated_models)))
+    conn.execute(delete(ComputedFact).where(ComputedFact.model_id.in_(curated_models)))
     conn.execute(delete(Alias).where(Alias.model_id.in_(curated_models)))
     for table in (Dataset, Model, Family, Organization, Source):
         conn.execute(delete(table).where(table.origin == "curated"))
@@ -168,6 +178,9 @@ def refresh_curated(engine: Engine, force: bool = False) -> bool:
             _check_orphans(conn, rows)
             delete_curated(conn)
             insert_rows(conn, rows)
+            from catalog.inheritance import rederive
+
+            rederive(conn)  # user models derived from curated ones follow their parents' new facts
             set_meta(conn, DATA_KEY, stamp)
     except DatabaseError as exc:
         if "nothing was changed" in str(exc):

@@ -12,15 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError
+from catalog.inheritance import computed_provenance, rederive
 from catalog.loading import Bundle, format_loc
 from catalog.records import MODEL_FACTS, ModelRecord
 from catalog.schema import (
     Alias,
+    ComputedFact,
     Dataset,
+    FactHistory,
     Family,
     Lineage,
     Model,
@@ -83,7 +86,7 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
     adding one model to a catalogue of millions does not read the whole catalogue."""
     exclude = exclude_models or set()
     cited: dict[str, set[str]] = {"sources": set(), "organizations": set(), "families": set(), "models": set(),
-                                  "datasets": set()}
+                                  "datasets": set(), "benchmarks": set()}
     keys: set[str] = set()
     for family in bundle.families.values():
         cited["organizations"].add(family.org)
@@ -104,10 +107,18 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
         cited["models"].add(link.model)
         cited["datasets"].add(link.dataset)
         cited["sources"].add(link.source)
+    from catalog.evals import cite_evals
+    from catalog.schema import Benchmark
+
+    cite_evals(bundle, cited)
     tables = {"sources": Source, "organizations": Organization, "families": Family, "models": Model,
-              "datasets": Dataset}
+              "datasets": Dataset, "benchmarks": Benchmark}
     known = Known(**{section: set(_origins(conn, tables[section], sorted(ids - {None})))
                      for section, ids in cited.items()})
+    if cited["benchmarks"]:
+        from catalog.evals import benchmark_metrics
+
+        known.benchmark_metrics = benchmark_metrics(conn, sorted(cited["benchmarks"]))
     for chunk in _chunks(sorted(keys)):
         for key, model_id in conn.execute(select(Alias.key, Alias.model_id).where(Alias.key.in_(chunk))):
             if model_id not in exclude:
@@ -172,8 +183,16 @@ def add_bundle(engine: Engine, bundle: Bundle, on_conflict: str = "fail", dry_ru
                 replaced.discard(model_id)
         if dry_run:
             return changes
+        olds = {model_id: record_from_db(conn, model_id) for model_id in sorted(replaced)}
         _delete_models(conn, sorted(replaced), keep_children=True)
+        if bundle.evals:
+            from catalog.evals import fill_metrics
+
+            fill_metrics(conn, bundle)
         insert_rows(conn, bundle_rows(bundle, "user"))
+        for model_id, old in olds.items():
+            record_history(conn, model_id, old, bundle.models[model_id], "import")
+        rederive(conn, list(bundle.models))
     return changes
 
 
@@ -198,7 +217,10 @@ def _check_conflicts(bundle: Bundle, existing: dict[str, str], on_conflict: str,
 
 def _drop_existing_supporting(conn: Connection, bundle: Bundle, changes: Changes) -> None:
     """Sources, organizations, families, datasets already stored: identical ones are reused."""
-    tables = {"sources": Source, "organizations": Organization, "families": Family, "datasets": Dataset}
+    from catalog.schema import Benchmark
+
+    tables = {"sources": Source, "organizations": Organization, "families": Family, "datasets": Dataset,
+              "benchmarks": Benchmark}
     problems = []
     for section, table in tables.items():
         records: dict[str, Any] = getattr(bundle, section)
@@ -211,6 +233,7 @@ def _drop_existing_supporting(conn: Connection, bundle: Bundle, changes: Changes
                                 "exists with other values; use its id without redefining it, or another id")
             records.pop(record_id)
         changes.other[section] = len(records)
+    changes.other["evaluation results"] = len(bundle.evals)
     if problems:
         raise ConflictError("\n  ".join([f"{len(problems)} conflict{'s' if len(problems) > 1 else ''}:",
                                          *problems]))
@@ -226,6 +249,7 @@ def _delete_models(conn: Connection, model_ids: list[str], keep_children: bool =
     if not model_ids:
         return
     conn.execute(delete(ModelFact).where(ModelFact.model_id.in_(model_ids)))
+    conn.execute(delete(ComputedFact).where(ComputedFact.model_id.in_(model_ids)))
     conn.execute(delete(Alias).where(Alias.model_id.in_(model_ids)))
     conn.execute(delete(ModelDataset).where(ModelDataset.model_id.in_(model_ids)))
     conn.execute(delete(Lineage).where(Lineage.child_id.in_(model_ids)))
@@ -249,6 +273,9 @@ def remove_model(engine: Engine, name: str) -> str:
         if children:
             raise CatalogError(f"{model_id!r} is the parent of {', '.join(children)}; remove or re-parent "
                                "those first")
+        from catalog.schema import Evaluation
+
+        conn.execute(delete(Evaluation).where(Evaluation.model_id == model_id))
         _delete_models(conn, [model_id])
     return model_id
 
@@ -258,10 +285,13 @@ def record_from_db(conn: Connection, model_id: str) -> ModelRecord:
     from catalog.queries import get_model_conn
 
     detail = get_model_conn(conn, model_id)
+    computed = {name for (_, name) in computed_provenance(conn, [model_id])}
     data: dict[str, Any] = {"id": detail["id"], "name": detail["name"], "family": detail["family"],
                             "org": detail["org"], "source": detail["source"], "aliases": detail["aliases"],
                             "note": detail["note"], "accept": detail["accept"]}
     for name, fact in detail["facts"].items():
+        if name in computed:
+            continue  # inherited or derived by llmzoo, never stated by the record
         data[name] = {k: fact[k] for k in ("value", "source", "status", "method", "confidence", "note")}
     data["parents"] = [{k: p[k] for k in ("model", "relation", "source", "note")} for p in detail["parents"]]
     data["datasets"] = [{k: d[k] for k in ("dataset", "share", "epochs", "tokens", "source", "note")}
@@ -272,8 +302,13 @@ def record_from_db(conn: Connection, model_id: str) -> ModelRecord:
 SETTABLE = ("name", "family", "org", "source", "note", "aliases") + tuple(MODEL_FACTS)
 
 
-def edit_model(engine: Engine, name: str, settings: list[str]) -> tuple[str, bool]:
-    """Apply `field=value` settings to a model (adopting a curated one); returns (id, adopted)."""
+def edit_model(engine: Engine, name: str, settings: list[str], source_url: str | None = None,
+               note: str | None = None) -> tuple[str, bool]:
+    """Apply `field=value` settings to a model (adopting a curated one); returns (id, adopted).
+
+    `source_url` (a user source, created once per URL) and `note` go with every fact whose value is
+    set here. Each fact that changes keeps its previous value in the history (`fact_history`).
+    """
     from catalog.queries import resolve_model
 
     changes = _parse_settings(settings)
@@ -281,6 +316,7 @@ def edit_model(engine: Engine, name: str, settings: list[str]) -> tuple[str, boo
         model_id = resolve_model(conn, name)
         record = record_from_db(conn, model_id)
         origin = conn.execute(select(Model.origin).where(Model.id == model_id)).scalar_one()
+        source_id = _edit_source(conn, source_url) if source_url else None
         data = record.model_dump()
         for key, value in changes.items():
             fact_name, _, part = key.partition(".")
@@ -289,7 +325,7 @@ def edit_model(engine: Engine, name: str, settings: list[str]) -> tuple[str, boo
                 if part:
                     fact[part] = value
                 else:
-                    fact = {"value": value, "source": None}
+                    fact = {"value": value, "source": source_id, **({"note": note} if note else {})}
                 fact_source = fact.get("source")
                 data[fact_name] = None if fact.get("value") is None and fact.get("status") != "unpublished" \
                     and not part else {**fact, "source": fact_source}
@@ -297,19 +333,100 @@ def edit_model(engine: Engine, name: str, settings: list[str]) -> tuple[str, boo
                 data["aliases"] = [a.strip() for a in str(value or "").split(";") if a.strip()]
             else:
                 data[key] = value
-        try:
-            new = ModelRecord.model_validate(data)
-        except ValidationError as exc:
-            raise DataError([f"--set {format_loc(tuple(e['loc']), data)}: {e['msg'].removeprefix('Value error, ')}"
-                             for e in exc.errors()]) from None
-        bundle = Bundle(models={model_id: new})
-        report = check_bundle(bundle, known_for(conn, bundle, exclude_models={model_id}))
-        if report.errors:
-            raise DataError(report.errors)
-        _delete_models(conn, [model_id], keep_children=True)
-        rows = bundle_rows(bundle, "user")
-        insert_rows(conn, rows)
+        _write_record(conn, model_id, record, data, "edit")
     return model_id, origin == "curated"
+
+
+def _write_record(conn: Connection, model_id: str, record: ModelRecord, data: dict[str, Any], by: str) -> None:
+    """Validate `data` as the new record of a model, replace it as a user row, keep the history."""
+    try:
+        new = ModelRecord.model_validate(data)
+    except ValidationError as exc:
+        raise DataError([f"--set {format_loc(tuple(e['loc']), data)}: {e['msg'].removeprefix('Value error, ')}"
+                         for e in exc.errors()]) from None
+    bundle = Bundle(models={model_id: new})
+    report = check_bundle(bundle, known_for(conn, bundle, exclude_models={model_id}))
+    if report.errors:
+        raise DataError(report.errors)
+    _delete_models(conn, [model_id], keep_children=True)
+    insert_rows(conn, bundle_rows(bundle, "user"))
+    record_history(conn, model_id, record, new, by)
+    rederive(conn, [model_id])  # its children follow the edit
+
+
+def _fact_json(fact: Any) -> dict[str, Any] | None:
+    return None if fact is None else fact.model_dump(mode="json")
+
+
+def record_history(conn: Connection, model_id: str, old: ModelRecord | None, new: ModelRecord | None,
+                   by: str) -> int:
+    """Keep every stated fact that differs between two versions of a model; returns how many."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    rows = []
+    for name in MODEL_FACTS:
+        before, after = (_fact_json(getattr(r, name)) if r is not None else None for r in (old, new))
+        if before != after:
+            rows.append({"model_id": model_id, "field": name, "old": before, "new": after, "changed_at": now,
+                         "changed_by": by})
+    if rows:
+        conn.execute(insert(FactHistory), rows)
+    return len(rows)
+
+
+def _edit_source(conn: Connection, url: str) -> str:
+    """The id of the source with this URL; a new user source (id from the URL) if there is none."""
+    import hashlib
+    import re
+
+    from catalog.records import SourceRecord
+
+    found = conn.execute(select(Source.id).where(Source.url == url).order_by(Source.id)).scalars().first()
+    if found:
+        return found
+    stem = re.sub(r"[^a-z0-9]+", "-", re.sub(r"^https?://(www\.)?", "", url.lower())).strip("-")[:60].strip("-")
+    source_id = f"{stem or 'source'}-{hashlib.sha1(url.encode()).hexdigest()[:6]}"
+    try:
+        record = SourceRecord(id=source_id, url=url, title=url, kind="third-party")
+    except ValidationError as exc:
+        raise DataError([f"--source-url: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]) from None
+    conn.execute(insert(Source).values(**record.model_dump(), origin="user"))
+    return source_id
+
+
+def fact_history(engine: Engine, name: str, field: str | None = None) -> list[dict[str, Any]]:
+    """The changes of a model's facts (of one field if given), oldest first."""
+    from catalog.queries import resolve_model
+
+    if field is not None and field not in MODEL_FACTS:
+        raise CatalogError(f"{field!r} is not a fact; choose from: {', '.join(MODEL_FACTS)}")
+    with reading(engine) as conn:
+        model_id = resolve_model(conn, name)
+        stmt = select(FactHistory).where(FactHistory.model_id == model_id).order_by(FactHistory.id)
+        if field is not None:
+            stmt = stmt.where(FactHistory.field == field)
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def revert_fact(engine: Engine, name: str, field: str) -> tuple[str, dict[str, Any] | None]:
+    """Give a fact back the value it had before its last change; returns (model id, restored fact)."""
+    from catalog.queries import resolve_model
+
+    if field not in MODEL_FACTS:
+        raise CatalogError(f"{field!r} is not a fact; choose from: {', '.join(MODEL_FACTS)}")
+    with writing(engine) as conn:
+        model_id = resolve_model(conn, name)
+        last = conn.execute(select(FactHistory.old).where(FactHistory.model_id == model_id, FactHistory.field == field)
+                            .order_by(FactHistory.id.desc()).limit(1)).first()
+        if last is None:
+            raise CatalogError(f"{model_id}: {field} has no recorded change to revert "
+                               f"(see `llmzoo history {model_id}`)")
+        record = record_from_db(conn, model_id)
+        data = record.model_dump()
+        data[field] = last.old
+        _write_record(conn, model_id, record, data, "revert")
+    return model_id, last.old
 
 
 def _parse_settings(settings: list[str]) -> dict[str, Any]:

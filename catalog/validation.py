@@ -26,6 +26,8 @@ class Known:
     families: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
     datasets: set[str] = field(default_factory=set)
+    benchmarks: set[str] = field(default_factory=set)
+    benchmark_metrics: dict[str, tuple[str, float | None]] = field(default_factory=dict)
     alias_owner: dict[str, str] = field(default_factory=dict)
     released: dict[str, dt.date] = field(default_factory=dict)
     parents: dict[str, list[str]] = field(default_factory=dict)
@@ -50,7 +52,36 @@ def check_bundle(bundle: Bundle, known: Known | None = None, today: dt.date | No
         _check_model(bundle, model, known, report, today or dt.date.today())
     _check_siblings(bundle, report)
     _check_mixtures(bundle, report)
+    _check_inherited(bundle, report)
+    if bundle.benchmarks or bundle.evals:
+        from catalog.evals import check_evals
+
+        check_evals(bundle, known, report)
     return report
+
+
+def _check_inherited(bundle: Bundle, report: Report) -> None:
+    """A derivation that keeps the network keeps its facts: a child stating another value says why."""
+    from catalog.inheritance import effective_facts
+    from catalog.vocab import INHERITABLE_FACTS, KEEPING_RELATIONS
+
+    stated = {m.id: {name: fact.model_dump() for name, fact in m.facts().items()} for m in bundle.models.values()}
+    parents = {m.id: [(p.model, p.relation) for p in m.parents] for m in bundle.models.values()}
+    memo: dict[str, dict[str, dict]] = {}
+    for model in bundle.models.values():
+        for link in model.parents:
+            if link.relation not in KEEPING_RELATIONS or link.model not in stated:
+                continue
+            above = effective_facts(stated, parents, link.model, memo)
+            for name in INHERITABLE_FACTS:
+                fact, theirs = stated[model.id].get(name), above.get(name)
+                if fact is None or theirs is None or fact["note"] or fact["status"] in ("nominal", "unpublished") \
+                        or fact["value"] is None or theirs["value"] is None or fact["value"] == theirs["value"]:
+                    continue
+                report.warnings.append(
+                    f"{bundle.locate('models', model.id)}: {name}: {fact['value']!r} differs from "
+                    f"{theirs['value']!r} of its parent {link.model!r} ({link.relation}, which keeps the "
+                    f"network); add {name}.note saying what changed, or drop {name} to inherit it")
 
 
 def _ref(report: Report, where: str, what: str, ref: str | None, pool: Iterable[str], fix: str) -> None:

@@ -32,7 +32,8 @@ KIND_CATEGORY = {"web": "webpages", "dialogue": "conversation", "books": "books 
                  "academic": "scientific", "code": "code", "encyclopedia": "encyclopedia",
                  "instructions": "other", "preference": "other", "mixture": "other", "other": "other"}
 
-# Fact fields of a model and the kind of value each holds. Order is the display order.
+# Fact fields of a model and the kind of value each holds (`exact_int`: a whole number written out,
+# never with a K/M suffix, so a context of 32,768 tokens cannot silently become 32000). Order is the display order.
 MODEL_FACTS: dict[str, str] = {
     "released": "date",
     "arch": "arch",
@@ -43,11 +44,13 @@ MODEL_FACTS: dict[str, str] = {
     "experts_active": "int",
     "train_tokens": "count",
     "train_compute": "count",
-    "context_length": "int",
-    "context_length_extended": "int",
+    "pretrain_tokens": "count",
+    "pretrain_compute": "count",
+    "context_length": "exact_int",
+    "context_length_extended": "exact_int",
     "context_extension": "text",
-    "context_window": "int",
-    "max_output_tokens": "int",
+    "context_window": "exact_int",
+    "max_output_tokens": "exact_int",
     "layers": "int",
     "d_model": "int",
     "heads": "int",
@@ -68,6 +71,17 @@ MODEL_FACTS: dict[str, str] = {
     "adaptation": "adaptation",
     "adaptation_data": "text",
 }
+#: Derivations that keep the parent's network as it is: the child inherits INHERITABLE_FACTS.
+KEEPING_RELATIONS = ("fine-tune", "instruction-tune", "rlhf", "quantization")
+#: What a derivation that keeps the network keeps (never tokens, compute, dates, data or licence).
+INHERITABLE_FACTS = tuple(name for name in (
+    "arch", "moe", "params", "active_params", "experts", "experts_active", "layers", "d_model", "heads",
+    "kv_heads", "attention", "position_encoding", "vocab_size", "context_length", "context_length_extended",
+    "context_window") if name in MODEL_FACTS)
+#: The pre-training behind a derived model, taken from its base's own stage: {fact: the base's fact}.
+PRETRAIN_FACTS = {"pretrain_tokens": "train_tokens", "pretrain_compute": "train_compute"}
+#: Statuses llmzoo computes (never stated in data/ or by a user): `inherited` from a parent.
+COMPUTED_STATUSES = ("inherited",)
 DATE_FACTS = tuple(name for name, kind in MODEL_FACTS.items() if kind == "date")
 ADAPTATIONS = ("pretrain", "continued-pretrain", "sft", "rlhf", "dpo", "preference", "rlaif", "rl",
                "distillation")

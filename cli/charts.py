@@ -169,3 +169,34 @@ def _register_lineage() -> None:
 
 
 _register_lineage()
+
+
+@chart.command()
+@chart_options
+@click.option("--benchmark", "benchmarks", multiple=True, required=True, metavar="ID",
+              help="Benchmark id (repeatable: several become small multiples; see `llmzoo evals benchmarks`).")
+@click.option("--x", "x_axis", type=click.Choice(["compute", "params"]), default="compute", show_default=True,
+              help="Training compute (FLOP) or parameters on the log x axis.")
+@click.pass_context
+def capability(ctx: click.Context, benchmarks: tuple[str, ...], x_axis: str, title: str | None, width: int | None,
+               height: int | None, **kwargs: Any) -> None:
+    """Benchmark score against training compute (log scale): the emergence figure, from sourced results.
+
+    One point per model: its result in the benchmark's standard setting (the developer's own where
+    published, else a third party's, drawn as a triangle), coloured by family. Hollow marks have an
+    estimated x (6·N·D compute, nominal sizes); a dashed line marks chance.
+
+    \b
+    Examples:
+      llmzoo chart capability --benchmark mmlu -o cap.png
+      llmzoo chart capability --benchmark mmlu --benchmark gsm8k --x params -o cap.svg
+    """
+    from catalog.chartfiles import chart_format, check_writable, save_chart
+    from catalog.charts_capability import chart_capability
+
+    output, scale = kwargs.pop("output"), kwargs.pop("scale")
+    chart_format(output)
+    check_writable(Path(output))
+    chart = chart_capability(open_engine(ctx), benchmarks, filters_from(kwargs), x_axis, title, width, height)
+    save_chart(chart, output, scale)
+    click.echo(f"Wrote {output}", err=True)

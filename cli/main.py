@@ -25,8 +25,11 @@ LAZY_COMMANDS: dict[str, str] = {
     "lineage": "cli.lineage:lineage",
     "add": "cli.usercmd:add",
     "edit": "cli.usercmd:edit",
+    "history": "cli.usercmd:history",
+    "revert": "cli.usercmd:revert",
     "remove": "cli.usercmd:remove",
     "import": "cli.usercmd:import_",
+    "evals": "cli.evals:evals",
 }
 
 
@@ -108,7 +111,9 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
     shown = []
     for row in rows:
         shown.append({c: human(c, row[c], statuses.get((row.get("id"), c))) for c in columns})
-    text = render(shown, columns, fmt)
+    from catalog.queries import SHORT_HEADERS
+
+    text = render(shown, columns, fmt, [SHORT_HEADERS.get(c, c) for c in columns] if fmt == "table" else None)
     if any(statuses.get((r.get("id"), c)) for r in rows for c in columns):
         text += "\n" + LEGEND
     return text
@@ -131,16 +136,19 @@ def list_models(ctx: click.Context, sort: str | None, limit: int | None, columns
       llmzoo list --org meta --since 2023 --min-params 7B --sort -params
       llmzoo list --search llama --columns id,params,train_tokens,tokens_per_param --format csv
     """
-    from catalog.queries import DEFAULT_COLUMNS, find_models
+    from catalog.evals import STANDARD_RULE, find_models_with_scores
+    from catalog.queries import DEFAULT_COLUMNS
 
     filters = filters_from(kwargs)
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else list(DEFAULT_COLUMNS)
     engine = open_engine(ctx)
-    rows = find_models(engine, filters, sort=sort, limit=limit, columns=cols)
+    rows, benches = find_models_with_scores(engine, filters, sort=sort, limit=limit, columns=cols)
     if not rows and fmt == "table":
         click.echo("No models match these filters.", err=True)
         return
     click.echo(_list_rows(engine, rows, cols, fmt))
+    if benches and fmt in ("table", "markdown"):
+        click.echo(f"{', '.join(benches)}: {STANDARD_RULE}")
 
 
 @cli.command("columns")
@@ -171,9 +179,11 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
       llmzoo show llama-65b
       llmzoo show "LLaMA-2 70B" --format json
     """
+    from catalog.evals import add_evaluations
     from catalog.queries import get_model
 
-    detail = get_model(open_engine(ctx), model)
+    engine = open_engine(ctx)
+    detail = add_evaluations(engine, get_model(engine, model))
     click.echo(to_json(detail) if fmt == "json" else render_model(detail))
 
 
@@ -247,7 +257,8 @@ def validate(path: Path | None) -> None:
                f"{len(bundle.sources)} sources, {len(bundle.organizations)} organizations")
 
 
-COVERAGE_MARKS = {"reported": "yes", "estimated": "~est", "derived": "=der", "unpublished": "n/d", "missing": "-"}
+COVERAGE_MARKS = {"reported": "yes", "nominal": "c.nom", "estimated": "~est", "derived": "=der", "inherited": "^inh",
+                  "unpublished": "n/d", "missing": "-"}
 
 
 @cli.command("coverage")

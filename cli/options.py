@@ -25,6 +25,8 @@ _FILTER_OPTIONS = [
     click.option("--max-params", metavar="N", help="At most N parameters."),
     click.option("--min-tokens", metavar="N", help="At least N training tokens (1.4T)."),
     click.option("--max-tokens", metavar="N", help="At most N training tokens."),
+    click.option("--min-context", metavar="N", help="A context window of at least N tokens (128K = 128,000)."),
+    click.option("--max-context", metavar="N", help="A context window of at most N tokens."),
     click.option("--search", metavar="TEXT", help="Text in the name, id or an alias."),
     click.option("--origin", type=click.Choice(["curated", "user"]), help="Only curated or only user models."),
     click.option("--adaptation", multiple=True, type=click.Choice(ADAPTATIONS),
@@ -43,7 +45,7 @@ def filter_options(func: F) -> F:
 def filters_from(kwargs: dict[str, Any]) -> Filters:
     """Pop the filter options out of a command's kwargs into a Filters."""
     names = ("arch", "org", "family", "moe", "open_weights", "since", "until", "min_params", "max_params",
-             "min_tokens", "max_tokens", "search", "origin", "adaptation", "hardware")
+             "min_tokens", "max_tokens", "min_context", "max_context", "search", "origin", "adaptation", "hardware")
     return Filters(**{name: kwargs.pop(name) for name in names if name in kwargs})
 
 

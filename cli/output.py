@@ -44,7 +44,7 @@ def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
 def _looks_numeric(text: str) -> bool:
     if text in ("", "n/d"):
         return True
-    stripped = text.lstrip("~=").rstrip("KMBTP%x")
+    stripped = text.lstrip("~=^").rstrip("KMBTP%x")
     try:
         float(stripped)
     except ValueError:
@@ -110,5 +110,5 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
     return render_table(rows, columns, headers)
 
 
-LEGEND = ("~ estimated, = derived, c. nominal (size from the name), n/d not disclosed "
+LEGEND = ("~ estimated, = derived, ^ inherited from the parent, c. nominal (size from the name), n/d not disclosed "
           "(see `llmzoo show MODEL` for sources)")

@@ -10,6 +10,8 @@ from cli.output import render_table
 
 def _status(fact: dict[str, Any]) -> str:
     status = fact["status"]
+    if fact.get("inherited_from"):
+        status += f" from {fact['inherited_from']}"
     extra = [x for x in (fact.get("method"), fact.get("confidence")) if x]
     return status + (f" ({', '.join(extra)})" if extra else "")
 
@@ -50,9 +52,27 @@ def render_model(d: dict[str, Any]) -> str:
                                           + (f" — {p['note']}" if p.get("note") else "") for p in d["parents"]]
     if d["children"]:
         lines += ["", "Derivatives:"] + [f"  {c['model']} ({c['name']}): {c['relation']}" for c in d["children"]]
+    if d.get("evaluations"):
+        lines += ["", "Evaluation results (each as its source prints it; none averaged):"]
+        rows = [{"benchmark": e["benchmark"] + (f" ({e['subset']})" if e.get("subset") else ""),
+                 "setting": _setting(e["setting"]), "metric": e["metric"], "score": f"{e['score']:g}",
+                 "evaluated by": e["evaluated_by"] if e["evaluated_by"] == "developer"
+                 else f"third-party: {e['evaluator']}", "source": e["source"], "locator": e["locator"]}
+                for e in d["evaluations"]]
+        from catalog.evals import printable
+
+        rows = [{k: printable(v) for k, v in r.items()} for r in rows]
+        lines.append(render_table(rows, ["benchmark", "setting", "metric", "score", "evaluated by", "source",
+                                         "locator"]))
     lines += ["", "Sources:"] + [f"  {sid}: {s['title']} <{s['url']}> ({s['kind']})"
                                  for sid, s in sorted(d["sources"].items())]
     return "\n".join(lines)
+
+
+def _setting(setting: dict[str, Any]) -> str:
+    from catalog.evals import setting_text
+
+    return setting_text(setting)
 
 
 def render_stats(s: dict[str, Any]) -> str:

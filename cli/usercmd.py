@@ -92,20 +92,76 @@ def _parent(text: str) -> dict[str, str]:
 @click.argument("model")
 @click.option("--set", "settings", multiple=True, required=True, metavar="FIELD=VALUE",
               help="A change: params=7B, license=MIT, params.status=estimated, params.note=...; repeatable.")
+@click.option("--source-url", metavar="URL", help="The paper, card or page the new values come from "
+                                                  "(a user source is added for a new URL).")
+@click.option("--note", metavar="TEXT", help="A note for every fact whose value this edit sets.")
 @click.pass_context
-def edit(ctx: click.Context, model: str, settings: tuple[str, ...]) -> None:
+def edit(ctx: click.Context, model: str, settings: tuple[str, ...], source_url: str | None,
+         note: str | None) -> None:
     """Change facts of a model. Editing a curated model makes it yours: refreshes keep your version.
+
+    Every fact that changes keeps its previous value: see `llmzoo history MODEL`, undo with
+    `llmzoo revert MODEL FIELD`. Context sizes are exact integers (32768, not 32k).
 
     \b
     Examples:
       llmzoo edit my-llama-ft-7b --set params=6.7B --set params.note="config.json"
-      llmzoo edit gpt-4 --set context_length=8192
+      llmzoo edit gpt-4 --set context_length=8192 --source-url https://arxiv.org/abs/2303.08774 --note "p. 1"
     """
     from catalog.userdata import edit_model
 
-    model_id, adopted = edit_model(open_engine(ctx), model, list(settings))
+    model_id, adopted = edit_model(open_engine(ctx), model, list(settings), source_url=source_url, note=note)
     click.echo(f"Updated {model_id}" + (" (now a user copy of the curated model: data refreshes will not "
                                         "change it)" if adopted else ""))
+
+
+def _fact_text(field: str, fact: dict[str, Any] | None) -> str:
+    from catalog.display import human
+
+    if fact is None:
+        return "-"
+    return f"{human(field, fact.get('value'), fact.get('status')) or fact.get('status')} ({fact.get('source')})"
+
+
+@click.command("history")
+@click.argument("model")
+@click.argument("field", required=False)
+@click.pass_context
+def history(ctx: click.Context, model: str, field: str | None) -> None:
+    """List the changes of a model's facts (old -> new, when, by what, with their sources).
+
+    \b
+    Examples:
+      llmzoo history gpt-4
+      llmzoo history gpt-4 context_length
+    """
+    from catalog.userdata import fact_history
+    from cli.output import render_table
+
+    changes = fact_history(open_engine(ctx), model, field)
+    if not changes:
+        click.echo("No recorded changes.")
+        return
+    rows = [{"when": c["changed_at"], "by": c["changed_by"], "field": c["field"],
+             "old": _fact_text(c["field"], c["old"]), "new": _fact_text(c["field"], c["new"])} for c in changes]
+    click.echo(render_table(rows, ["when", "by", "field", "old", "new"]))
+
+
+@click.command("revert")
+@click.argument("model")
+@click.argument("field")
+@click.pass_context
+def revert(ctx: click.Context, model: str, field: str) -> None:
+    """Give a fact back the value it had before its last change (the revert is itself recorded).
+
+    \b
+    Example:
+      llmzoo revert gpt-4 context_length
+    """
+    from catalog.userdata import revert_fact
+
+    model_id, fact = revert_fact(open_engine(ctx), model, field)
+    click.echo(f"Reverted {model_id} {field} to {_fact_text(field, fact)}")
 
 
 @click.command("remove")

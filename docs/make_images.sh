@@ -11,3 +11,4 @@ export LLMZOO_DB="$work/llmzoo.db" LLMZOO_DATA="$PWD/data"
 llmzoo validate
 llmzoo chart timeline -o docs/timeline.png
 llmzoo chart compute -o docs/compute.png
+llmzoo chart capability --benchmark mmlu -o docs/capability.png

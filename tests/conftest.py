@@ -95,12 +95,13 @@ def table_rows(db: str) -> dict[str, list]:
     from sqlalchemy import select
 
     from catalog.db import make_engine
-    from catalog.schema import Meta
+    from catalog.schema import ComputedFact, Meta
     from catalog.store import TABLES
 
     engine = make_engine(db)
     with engine.connect() as conn:
-        out = {t.__tablename__: sorted(map(tuple, conn.execute(select(t)).all()), key=repr) for t in (*TABLES, Meta)}
+        out = {t.__tablename__: sorted(map(tuple, conn.execute(select(t)).all()), key=repr)
+               for t in (*TABLES, ComputedFact, Meta)}
     engine.dispose()
     return out
 

@@ -9,16 +9,17 @@ import json
 import pytest
 
 LIST_ALL = """\
-id          name        org       released    arch             params  train_tokens  context_length  open_weights
-----------  ----------  --------  ----------  ---------------  ------  ------------  --------------  ------------
-t5-11b      T5-11B      google    2019-10     encoder-decoder     11B                           512  yes
-gpt-3-175b  GPT-3 175B  openai    2020-05-28  causal-decoder     175B          300B            2048  no
-glm-130b    GLM-130B    tsinghua  2022-10-05  prefix-decoder     130B          400B            2048  yes
-llama-65b   LLaMA 65B   meta      2023-02-24  causal-decoder    65.2B          1.4T            2048  yes
-llama-7b    LLaMA 7B    meta      2023-02-24  causal-decoder     6.7B            1T            2048  yes
-alpaca-7b   Alpaca 7B   stanford  2023-03-13  causal-decoder    =6.7B
-gpt-4       GPT-4       openai    2023-03-14                      n/d                          8192  no
-~ estimated, = derived, c. nominal (size from the name), n/d not disclosed (see `llmzoo show MODEL` for sources)
+id          name        org       released    arch             params  train_tokens  context  open_weights
+----------  ----------  --------  ----------  ---------------  ------  ------------  -------  ------------
+t5-11b      T5-11B      google    2019-10     encoder-decoder     11B                   =512  yes
+gpt-3-175b  GPT-3 175B  openai    2020-05-28  causal-decoder     175B          300B    =2048  no
+glm-130b    GLM-130B    tsinghua  2022-10-05  prefix-decoder     130B          400B    =2048  yes
+llama-65b   LLaMA 65B   meta      2023-02-24  causal-decoder    65.2B          1.4T    =2048  yes
+llama-7b    LLaMA 7B    meta      2023-02-24  causal-decoder     6.7B            1T    =2048  yes
+alpaca-7b   Alpaca 7B   stanford  2023-03-13  causal-decoder    =6.7B                  =2048
+gpt-4       GPT-4       openai    2023-03-14                      n/d                  =8192  no
+~ estimated, = derived, ^ inherited from the parent, c. nominal (size from the name), n/d not disclosed (see `\
+llmzoo show MODEL` for sources)
 """
 
 
@@ -123,27 +124,42 @@ SHOW_ALPACA = """\
 Alpaca 7B  [alpaca-7b]
 organization: Stanford University   family: Alpaca
 
-fact               value                                                                             \
-status                                 source                note
------------------  --------------------------------------------------------------------------------  \
--------------------------------------  --------------------  ----
-released           2023-03-13                                                                        \
-reported                               stanford-alpaca-blog
-architecture       causal-decoder                                                                    \
-reported                               stanford-alpaca-blog
-parameters         =6.7B                                                                             \
-derived (same as its parent LLaMA 7B)  stanford-alpaca-blog
-adaptation stages  sft                                                                               \
-reported                               stanford-alpaca-blog
-adaptation data    52K instruction-following demonstrations generated in the style of self-instruct  \
-reported                               stanford-alpaca-blog
+fact                 value                                                                             status \
+                                source                note
+-------------------  --------------------------------------------------------------------------------  -------\
+------------------------------  --------------------  ----
+released             2023-03-13                                                                        reporte\
+d                               stanford-alpaca-blog
+architecture         causal-decoder                                                                    reporte\
+d                               stanford-alpaca-blog
+parameters           =6.7B                                                                             derived\
+ (same as its parent LLaMA 7B)  stanford-alpaca-blog
+pre-training tokens  ^1T                                                                               inherit\
+ed from llama-7b                touvron2023llama
+context length       ^2048                                                                             inherit\
+ed from llama-7b                touvron2023llama
+context window       =2048                                                                             derived\
+ (context_length)               touvron2023llama
+layers               ^32                                                                               inherit\
+ed from llama-7b                touvron2023llama
+d_model              ^4096                                                                             inherit\
+ed from llama-7b                touvron2023llama
+heads                ^32                                                                               inherit\
+ed from llama-7b                touvron2023llama
+position encoding    ^rope                                                                             inherit\
+ed from llama-7b                touvron2023llama
+adaptation stages    sft                                                                               reporte\
+d                               stanford-alpaca-blog
+adaptation data      52K instruction-following demonstrations generated in the style of self-instruct  reporte\
+d                               stanford-alpaca-blog
 
 Derived from:
   llama-7b (LLaMA 7B): instruction-tune — 52K self-instruct demonstrations
 
 Sources:
-  stanford-alpaca-blog: Alpaca: A Strong, Replicable Instruction-Following Model \
-<https://crfm.stanford.edu/2023/03/13/alpaca.html> (official-blog)
+  stanford-alpaca-blog: Alpaca: A Strong, Replicable Instruction-Following Model <https://crfm.stanford.edu/20\
+23/03/13/alpaca.html> (official-blog)
+  touvron2023llama: LLaMA: Open and Efficient Foundation Language Models <https://arxiv.org/abs/2302.13971> (paper)
 """
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from catalog.db import make_engine
 from catalog.migrate import run_downgrade, run_upgrade
+from catalog.schema import SCHEMA_REVISION
 from cli.main import cli
 from tests.test_migration_0002 import OLD_ROWS, user_rows
 
@@ -33,7 +34,7 @@ def test_revision_0002_catalogue_upgrades_and_takes_the_context_window(tmp_path:
     assert user_rows(db) == before
     engine = make_engine(db)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_REVISION
         assert conn.execute(text("SELECT hardware FROM models WHERE id = 'lab-ft-7b'")).scalar() == "A100-80GB"
     engine.dispose()
 

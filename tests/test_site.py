@@ -123,7 +123,7 @@ def test_index_blob(site):
     data = blob(site)
     fields = data["fields"]
     assert fields == ["id", "name", "aliases", "org", "family", "released", "arch", "params", "train_tokens",
-                      "compute", "tokens_per_param", "context_length", "open_weights", "user", "page"]
+                      "compute", "tokens_per_param", "context_window", "open_weights", "user", "page"]
     rows = {r[0]: dict(zip(fields, r, strict=True)) for r in data["rows"]}
     assert [r[0] for r in data["rows"]] == ["gpt-4", "alpaca-7b", "llama-65b", "llama-7b", "glm-130b",
                                             "gpt-3-175b", "t5-11b"]  # newest first

@@ -24,7 +24,7 @@
     { key: "train_tokens", label: "Tokens", kind: "num", title: "training tokens" },
     { key: "compute", label: "FLOP", kind: "num", title: "training compute" },
     { key: "tokens_per_param", label: "Tokens/param", kind: "num", title: "training tokens per parameter" },
-    { key: "context_length", label: "Context", kind: "num", title: "context length in tokens" },
+    { key: "context_window", label: "Context", kind: "num", title: "context window: the longest input the released model accepts, in tokens" },
     { key: "open_weights", label: "Open", kind: "bool", title: "open weights" }
   ];
   var DEFAULTS = { q: "", arch: "", org: "", year: "", open: "", sort: "released", dir: "desc", page: 0, size: 100 };
