@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from catalog.datamix import NOT_RECORDED, Mixture, mix_rows
+from catalog.datamix import NOT_RECORDED, ROUNDING, Mixture, mix_rows
 from catalog.display import human
 from catalog.errors import CatalogError
 from catalog.vocab import MIX_CATEGORIES
@@ -67,7 +67,7 @@ def chart_data_mix(mixtures: Sequence[Mixture], title: str | None = None, width:
                  alt.Tooltip("published_text:N", title="published share"),
                  alt.Tooltip("datasets:N"), alt.Tooltip("sources:N")],
     ).properties(width=width or 560, height=height or bar_height * len(order))
-    incomplete = sum(1 for m in mixtures if not m.complete)
+    incomplete = sum(1 for m in mixtures if m.total < 1.0 - ROUNDING)  # drawn with a grey rest
     subtitle = ["Shares of each model's published data mixture, grouped by kind of source "
                 "(after Zhao et al., A Survey of Large Language Models, Data Collection).",
                 f"{len(mixtures)} models; " + (f"{incomplete} with a partial mixture (grey: not recorded in the "
