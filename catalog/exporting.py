@@ -15,7 +15,7 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from catalog.errors import CatalogError
-from catalog.queries import COMPUTED, Filters, export_columns, iter_export_batches
+from catalog.queries import COMPUTED, Filters, conditions, export_columns, iter_export_batches, order_by
 from catalog.vocab import LIST_FACTS, MODEL_FACTS
 
 EXPORT_FORMATS = ("csv", "json", "jsonl")
@@ -157,6 +157,7 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
                   sort: str | None = None) -> int:
     """Write every matching model to output ('-' for stdout); the file appears whole or not at all."""
     fmt = format_for(output, fmt)
+    order_by(sort), conditions(filters or Filters())  # a bad --sort or filter fails before a byte is written
     columns = export_columns()
     rows = iter_export_batches(engine, filters, sort)
     if output == "-":

@@ -179,8 +179,11 @@ def order_by(sort: str | None) -> list[Any]:
         return [Model.released.asc().nulls_last(), Model.id]
     descending = sort.startswith("-")
     key = sort.lstrip("-+")
+    if key in COMPUTED:
+        raise CatalogError(f"--sort: {key!r} is computed, not stored: `llmzoo list --sort {sort}` sorts by it; "
+                           f"here choose a stored column: {', '.join(COLUMNS)}")
     if key not in COLUMNS:
-        raise CatalogError(f"--sort: unknown field {key!r}; choose from: {', '.join(COLUMNS)} "
+        raise CatalogError(f"--sort: unknown field {key!r}; choose from: {', '.join([*COLUMNS, *COMPUTED])} "
                            "(prefix with - for descending)")
     column = COLUMNS[key]
     return [(column.desc() if descending else column.asc()).nulls_last(), Model.id]
@@ -191,24 +194,35 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
     """Models matching the filters as dicts of the requested columns (computed ones included)."""
     filters = filters or Filters()
     columns = check_columns(columns)
+    computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]
     extra = ["params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS] \
-        if set(columns) & set(COMPUTED) else []
+        if set(columns) & set(COMPUTED) or computed_key else []
     if "released" in columns:
         extra.append("released_precision")
     needed = list(dict.fromkeys(base + extra + ["id"]))
-    stmt = _base_select(needed, filters).order_by(*order_by(sort))
+    stmt = _base_select(needed, filters).order_by(*order_by(None if computed_key else sort))
     if limit is not None:
         if limit < 0:
             raise CatalogError("--limit must be zero or more")
-        stmt = stmt.limit(limit)
+        if not computed_key:
+            stmt = stmt.limit(limit)
     with reading(engine) as conn:
         rows = [dict(r._mapping) for r in conn.execute(stmt)]
     for row in rows:
         add_computed(row)
         if row.get("released") is not None:
             row["released"] = format_date(row["released"], row.get("released_precision"))
+    if computed_key:  # computed in Python (add_computed, the one rule), so sorted here, then cut
+        rows = sort_rows(rows, computed_key, descending=sort.startswith("-"))[:limit]
     return [{c: row.get(c) for c in columns} for row in rows]
+
+
+def sort_rows(rows: list[dict[str, Any]], key: str, descending: bool = False) -> list[dict[str, Any]]:
+    """Rows sorted by one value as ORDER BY does here: nulls last, ties broken by id."""
+    known = sorted((r for r in rows if r.get(key) is not None), key=lambda r: r.get("id") or "")
+    known.sort(key=lambda r: r[key], reverse=descending)  # stable: ids stay ascending within ties
+    return known + sorted((r for r in rows if r.get(key) is None), key=lambda r: r.get("id") or "")
 
 
 def add_computed(row: dict[str, Any]) -> dict[str, Any]:

@@ -179,7 +179,8 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
 
 @cli.command("export")
 @filter_options
-@click.option("-o", "--output", "output", required=True, metavar="FILE", help="Output file; - for stdout.")
+@click.option("-o", "--output", "output", default="-", show_default=True, metavar="FILE",
+              help="Output file; - for stdout.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]),
               help="Output format (default: from the file extension).")
 @click.option("--sort", metavar="FIELD", help="Sort by a column; prefix - for descending.")
