@@ -157,7 +157,10 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
                   sort: str | None = None) -> int:
     """Write every matching model to output ('-' for stdout); the file appears whole or not at all."""
     fmt = format_for(output, fmt)
-    order_by(sort), conditions(filters or Filters())  # a bad --sort or filter fails before a byte is written
+    from catalog.datasets_query import with_dataset_ids
+
+    filters = with_dataset_ids(engine, filters or Filters())
+    order_by(sort), conditions(filters)  # a bad --sort or filter fails before a byte is written
     columns = export_columns()
     rows = iter_export_batches(engine, filters, sort)
     if output == "-":

@@ -85,6 +85,8 @@ class Filters:
     adaptation: Sequence[str] = ()
     hardware: str | None = None
     ids: Sequence[str] = field(default_factory=tuple)
+    #: trained on any of these datasets (ids or names; catalog.datasets_query.with_dataset_ids checks them)
+    dataset: Sequence[str] = ()
 
 
 def period_bounds(text: str, what: str) -> tuple[dt.date, dt.date]:
@@ -148,6 +150,10 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         where.append(func.lower(Model.hardware).contains(filters.hardware.lower(), autoescape=True))
     if filters.ids:
         where.append(Model.id.in_(list(filters.ids)))
+    if filters.dataset:
+        named = select(Dataset.id).where(or_(Dataset.id.in_(list(filters.dataset)),
+                                             func.lower(Dataset.name).in_([d.lower() for d in filters.dataset])))
+        where.append(Model.id.in_(select(ModelDataset.model_id).where(ModelDataset.dataset_id.in_(named))))
     return where
 
 
@@ -192,7 +198,9 @@ def order_by(sort: str | None) -> list[Any]:
 def find_models(engine: Engine, filters: Filters | None = None, sort: str | None = None,
                 limit: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS) -> list[dict[str, Any]]:
     """Models matching the filters as dicts of the requested columns (computed ones included)."""
-    filters = filters or Filters()
+    from catalog.datasets_query import with_dataset_ids
+
+    filters = with_dataset_ids(engine, filters or Filters())
     columns = check_columns(columns)
     computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]
@@ -794,7 +802,7 @@ def get_dataset(engine: Engine, dataset_id: str) -> dict[str, Any]:
     with reading(engine) as conn:
         ds = _row_by_id(conn, Dataset, dataset_id)
         if ds is None:
-            raise CatalogError(f"no dataset {dataset_id!r}; run `llmzoo datasets` to list them")
+            raise CatalogError(f"no dataset {dataset_id!r}; run `llmzoo datasets list` to list them")
         special = _provenance(conn, DatasetFact, DatasetFact.dataset_id, dataset_id)
         facts = {}
         for name in DATASET_FACTS:

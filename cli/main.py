@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "edit": "cli.usercmd:edit",
     "remove": "cli.usercmd:remove",
     "import": "cli.usercmd:import_",
+    "datasets": "cli.datasets:datasets",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.display import LABELS, human
+from catalog.display import LABELS, human, human_bytes
 from cli.output import render_table
 
 
@@ -63,4 +63,29 @@ def render_stats(s: dict[str, Any]) -> str:
     for title, key in (("by origin", "by_origin"), ("by architecture", "by_architecture"),
                        ("by organization", "by_organization"), ("by year", "by_year")):
         lines += ["", f"models {title}:"] + [f"  {k}: {v}" for k, v in s[key].items()]
+    return "\n".join(lines)
+
+
+def render_dataset(d: dict[str, Any]) -> str:
+    """The `llmzoo datasets show` text view: facts with sources, models trained on it, sources."""
+    lines = [f"{d['name']}  [{d['id']}]", f"kind: {d['kind']}" +
+             (f"   languages: {', '.join(d['languages'])}" if d["languages"] else "")]
+    if d["note"]:
+        lines.append(f"note: {d['note']}")
+    if d["facts"]:
+        rows = [{"fact": name, "value": human_bytes(fact["value"], fact["status"]) if name == "bytes"
+                 else human(name, fact["value"], fact["status"]), "status": _status(fact),
+                 "source": fact["source"], "note": fact.get("note") or ""} for name, fact in d["facts"].items()]
+        lines += ["", render_table(rows, ["fact", "value", "status", "source", "note"])]
+    if d["models"]:
+        rows = [{"model": m["model"], "name": m["name"],
+                 "share": f"{m['share']:.1%}" if m["share"] is not None else "",
+                 "epochs": f"{m['epochs']:.3g}" if m["epochs"] is not None else "",
+                 "tokens": human("tokens", m["tokens"]), "source": m["source"]} for m in d["models"]]
+        lines += ["", f"Models trained on it ({len(rows)}):",
+                  render_table(rows, ["model", "name", "share", "epochs", "tokens", "source"])]
+    else:
+        lines += ["", "No model in the catalogue lists it in its training data."]
+    lines += ["", "Sources:"] + [f"  {sid}: {s['title']} <{s['url']}> ({s['kind']})"
+                                 for sid, s in sorted(d["sources"].items())]
     return "\n".join(lines)

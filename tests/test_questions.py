@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -45,3 +46,109 @@ def test_export_without_output_writes_stdout(run):
     result = run("export", "--format", "jsonl")
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == 7
+
+
+DATASETS_TABLE = """\
+id  name                                kind  tokens  bytes   documents  languages  models
+--  ----------------------------------  ----  ------  ------  ---------  ---------  ------
+c4  Colossal Clean Crawled Corpus (C4)  web           750 GB             en              2
+"""
+
+C4_TEXT = """\
+Colossal Clean Crawled Corpus (C4)  [c4]
+kind: web   languages: en
+
+fact   value   status    source        note
+-----  ------  --------  ------------  --------------------
+bytes  750 GB  reported  raffel2019t5  about 750 GB of text
+
+Models trained on it (2):
+model     name      share  epochs  tokens  source
+--------  --------  -----  ------  ------  ----------------
+t5-11b    T5-11B                           raffel2019t5
+llama-7b  LLaMA 7B  15.0%    1.06          touvron2023llama
+
+Sources:
+  raffel2019t5: Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer \
+<https://arxiv.org/abs/1910.10683> (paper)
+  touvron2023llama: LLaMA: Open and Efficient Foundation Language Models <https://arxiv.org/abs/2302.13971> (paper)
+"""
+
+
+@pytest.mark.parametrize("name", ["c4", "C4", "Colossal Clean Crawled Corpus (C4)"])
+def test_list_dataset_filter(run, name):
+    result = run("list", "--dataset", name, "--format", "csv", "--columns", "id")
+    assert result.exit_code == 0
+    assert ids(result.stdout) == ["t5-11b", "llama-7b"]
+
+
+def test_list_dataset_combines_with_other_filters(run):
+    result = run("list", "--dataset", "c4", "--org", "meta", "--format", "csv", "--columns", "id")
+    assert ids(result.stdout) == ["llama-7b"]
+
+
+def test_export_dataset_filter(run):
+    result = run("export", "--dataset", "c4", "--format", "csv")
+    assert result.exit_code == 0
+    assert ids(result.stdout) == ["t5-11b", "llama-7b"]
+
+
+@pytest.mark.parametrize("command", [["list"], ["export"]])
+def test_unknown_dataset_is_refused(run, command):
+    result = run(*command, "--dataset", "c5")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "Error: --dataset: no dataset named 'c5'; run `llmzoo datasets list` to see them\n"
+
+
+def test_datasets_list(run):
+    result = run("datasets", "list")
+    assert result.exit_code == 0
+    assert result.stdout == DATASETS_TABLE
+    csv_out = run("datasets", "list", "--format", "csv").stdout
+    assert csv_out == ("id,name,kind,tokens,bytes,documents,languages,models\n"
+                       "c4,Colossal Clean Crawled Corpus (C4),web,,750000000000,,en,2\n")
+    json_out = json.loads(run("datasets", "list", "--format", "json").stdout)
+    assert json_out == [{"id": "c4", "name": "Colossal Clean Crawled Corpus (C4)", "kind": "web", "tokens": None,
+                         "bytes": 750e9, "documents": None, "languages": "en", "models": 2}]
+
+
+def test_datasets_list_bad_sort(run):
+    result = run("datasets", "list", "--sort", "colour")
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: --sort: unknown field 'colour'; choose from: id, name, kind, tokens, bytes, "
+                             "documents, languages, models (prefix with - for descending)\n")
+
+
+def test_datasets_show(run):
+    result = run("datasets", "show", "c4")
+    assert result.exit_code == 0
+    assert result.stdout == C4_TEXT
+    assert run("datasets", "show", "C4", "--format", "csv").stdout == (
+        "model,name,share,epochs,tokens,source\nt5-11b,T5-11B,,,,raffel2019t5\n"
+        "llama-7b,LLaMA 7B,0.15,1.06,,touvron2023llama\n")
+    detail = json.loads(run("datasets", "show", "c4", "--format", "json").stdout)
+    assert detail["facts"]["bytes"] == {"value": 750e9, "source": "raffel2019t5", "status": "reported",
+                                        "method": None, "confidence": None, "note": "about 750 GB of text"}
+    assert [(m["model"], m["share"], m["epochs"]) for m in detail["models"]] == [
+        ("t5-11b", None, None), ("llama-7b", 0.15, 1.06)]
+
+
+def test_datasets_show_unknown(run):
+    result = run("datasets", "show", "c44")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: dataset: no dataset named 'c44'; did you mean c4?\n"
+
+
+def test_the_pile_in_the_curated_data(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    monkeypatch.delenv("LLMZOO_DATA")
+    monkeypatch.setenv("LLMZOO_DB", str(tmp_path / "curated.db"))
+    result = CliRunner().invoke(cli, ["list", "--dataset", "the-pile", "--format", "csv", "--columns", "id"])
+    assert result.exit_code == 0
+    found = ids(result.stdout)
+    assert {"gpt-neox-20b", "pythia-70m", "pythia-12b"} <= set(found)
+    assert "llama-65b" not in found
