@@ -28,6 +28,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "remove": "cli.usercmd:remove",
     "import": "cli.usercmd:import_",
     "datasets": "cli.datasets:datasets",
+    "compare": "cli.compare:compare",
 }
 
 

@@ -152,3 +152,70 @@ def test_the_pile_in_the_curated_data(tmp_path, monkeypatch):
     found = ids(result.stdout)
     assert {"gpt-neox-20b", "pythia-70m", "pythia-12b"} <= set(found)
     assert "llama-65b" not in found
+
+
+COMPARE_TABLE = """\
+fact                       llama-65b       llama-7b        gpt-4
+-------------------------  --------------  --------------  ----------
+name                       LLaMA 65B       LLaMA 7B        GPT-4
+organization               Meta AI         Meta AI         OpenAI
+family                     LLaMA           LLaMA           GPT-4
+released                   2023-02-24      2023-02-24      2023-03-14
+architecture               causal-decoder  causal-decoder
+parameters                 65.2B           6.7B            n/d
+training tokens            1.4T            1T
+context length             2048            2048            8192
+layers                     80              32
+d_model                    8192            4096
+heads                      64              32
+position encoding                          rope
+open weights               yes             yes             no
+training hardware          A100-80GB
+accelerators               2048
+training days              21
+accelerator-hours          1.02M
+adaptation stages          pretrain
+compute (source or 6ND)    =5.48e23        =4.02e22
+tokens per parameter       =21.5           =149
+Chinchilla-optimal params  =66.1B          =17.9B
+Chinchilla ratio           =1.03           =7.15
+compute from hardware      ~4.59e23
+~ estimated, = derived, c. nominal (size from the name), n/d not disclosed (see `llmzoo show MODEL` for sources)
+"""
+
+
+def test_compare_table(run):
+    result = run("compare", "llama-65b", "llama-7b", "gpt-4")
+    assert result.exit_code == 0
+    assert result.stdout == COMPARE_TABLE
+
+
+def test_compare_only_different_csv(run):
+    result = run("compare", "llama-65b", "LLaMA 7B", "--only-different", "--format", "csv")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[:4] == ["fact,llama-65b,llama-7b", "name,LLaMA 65B,LLaMA 7B", "params,65200000000,6700000000",
+                         "train_tokens,1400000000000,1000000000000"]
+    assert "org,Meta AI,Meta AI" not in lines and "context_length,2048,2048" not in lines
+    assert "tokens_per_param,21.47239263803681,149.2537313432836" in lines
+
+
+def test_compare_json(run):
+    result = json.loads(run("compare", "llama-7b", "gpt-4", "--format", "json").stdout)
+    assert result["models"] == ["llama-7b", "gpt-4"]
+    params = next(r for r in result["rows"] if r["fact"] == "params")
+    assert params == {"fact": "params", "kind": "fact", "values": {
+        "llama-7b": {"value": 6.7e9, "status": "reported"}, "gpt-4": {"value": None, "status": "unpublished"}}}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["llama-65b"], "Error: compare: give at least two models (llmzoo compare llama-65b chinchilla-70b)\n"),
+    (["llama-65b", "LLaMA 65B"], "Error: compare: 'llama-65b', 'LLaMA 65B' all name the same model, llama-65b; "
+                                 "give at least two different models\n"),
+    (["llama-65b", "lama-99"], "Error: no model named 'lama-99'; did you mean llama-7b?\n"),
+])
+def test_compare_errors(run, args, message):
+    result = run("compare", *args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == message
