@@ -29,6 +29,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "import": "cli.usercmd:import_",
     "datasets": "cli.datasets:datasets",
     "compare": "cli.compare:compare",
+    "query": "cli.query:query",
 }
 
 

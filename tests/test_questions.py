@@ -219,3 +219,107 @@ def test_compare_errors(run, args, message):
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == message
+
+
+def test_query_answers(run):
+    result = run("query", "select count(*) as n from models")
+    assert result.exit_code == 0
+    assert result.stdout == "n\n-\n7\n"
+
+
+def test_query_parameters_and_formats(run):
+    sql = "select id, params from models where params > :p order by params desc"
+    result = run("query", sql, "-p", "p", "1e11")
+    assert result.stdout == ("id                params\n----------  ------------\ngpt-3-175b  175000000000\n"
+                             "glm-130b    130000000000\n")
+    assert run("query", sql, "-p", "p", "1e11", "--format", "csv").stdout == \
+        "id,params\ngpt-3-175b,175000000000\nglm-130b,130000000000\n"
+    assert json.loads(run("query", "select id from models where org_id = :org order by id", "-p", "org", "meta",
+                          "--format", "json").stdout) == [{"id": "llama-65b"}, {"id": "llama-7b"}]
+
+
+READ_ONLY = ("Error: query: {word} is refused: llmzoo query is read-only and runs one SELECT (or WITH, VALUES, "
+             "EXPLAIN); change the catalogue with llmzoo add, edit, remove or import\n")
+
+
+@pytest.mark.parametrize(("sql", "word"), [
+    ("delete from models", "DELETE"),
+    ("DROP TABLE models", "DROP"),
+    ("attach database 'other.db' as other", "ATTACH"),
+    ("pragma writable_schema = 1", "PRAGMA"),
+    ("-- a comment first\nupdate models set params = 1", "UPDATE"),
+])
+def test_query_refuses_writes(run, engine, db, sql, word):
+    before = table_rows(db)
+    result = run("query", "--", sql)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == READ_ONLY.format(word=word)
+    assert table_rows(db) == before
+
+
+@pytest.mark.parametrize("sql", [
+    "with x as (select 1) delete from models",  # SQLite: a DELETE after WITH, refused by the connection itself
+    "with d as (delete from models returning id) select count(*) from d",  # PostgreSQL: a writable CTE
+])
+def test_query_connection_itself_is_read_only(run, engine, db, sql):
+    before = table_rows(db)
+    result = run("query", sql)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: query: ")
+    assert "Traceback" not in result.output
+    assert table_rows(db) == before
+
+
+def test_query_one_statement_only(run, engine, db):
+    before = table_rows(db)
+    result = run("query", "select 1 as one; delete from models")
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: query: give one statement at a time (no ';' between statements); "
+                             "llmzoo query is read-only\n")
+    assert table_rows(db) == before
+
+
+def test_query_sqlite_authorizer_refuses_attach_and_pragma_writes(tmp_path):
+    from catalog.db import open_catalog
+    from catalog.sqlquery import read_only_engine
+
+    engine = open_catalog(str(tmp_path / "c.db"))
+    ro = read_only_engine(engine)
+    import sqlalchemy
+
+    for sql in (f"attach database '{tmp_path / 'new.db'}' as x", "pragma writable_schema = 1",
+                "pragma query_only = 0"):
+        with ro.connect() as conn, pytest.raises(sqlalchemy.exc.DatabaseError):
+            conn.exec_driver_sql(sql)
+    assert not (tmp_path / "new.db").exists()
+    ro.dispose()
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["select * from models where id = :x"], "Error: query: no value for :x; give it with -p x VALUE\n"),
+    (["select 1 as one", "-p", "x", "2"], "Error: query: -p x is not used: the SQL has no :x\n"),
+    ([" "], 'Error: query: no SQL given; e.g. llmzoo query "select count(*) as n from models"\n'),
+])
+def test_query_errors(run, args, message):
+    result = run("query", *args)
+    assert result.exit_code == 1
+    assert result.stderr == message
+
+
+def test_query_unknown_column(run):
+    result = run("query", "select nosuch from models")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: query: the database refused the SQL: ")
+    assert "nosuch" in result.stderr
+    assert result.stderr.endswith("(see `llmzoo query --schema` for tables and columns)\n")
+
+
+def test_query_schema_documents_tables(run):
+    result = run("query", "--schema")
+    assert result.exit_code == 0
+    assert "\nmodels: one row per model;" in result.stdout
+    assert "\n  model_id    varchar(200)  primary key, -> models.id\n  dataset_id  varchar(200)  primary key, " \
+        "-> datasets.id\n" in result.stdout
+    assert "  status      varchar(12)   reported, nominal, estimated, derived or unpublished\n" in result.stdout
