@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cli.options import open_engine
-from cli.output import FORMATS, LEGEND, human, render, to_json
+from cli.output import FORMATS, LEGEND, fit_text, human, render, render_table, terminal_width, to_json
 
 
 @click.command("compare")
@@ -39,9 +39,11 @@ def compare(ctx: click.Context, models: tuple[str, ...], only_different: bool, f
                                        **{i: _shown(r, i) for i in ids}} for r in result["rows"]]
     else:
         rows = [{"fact": r["fact"], **{i: _raw(r["values"][i]["value"]) for i in ids}} for r in result["rows"]]
-    text = render(rows, ["fact", *ids], fmt)
     if fmt == "table":
-        text += "\n" + LEGEND
+        width = terminal_width()
+        text = render_table(rows, ["fact", *ids], width=width, wrap=True) + "\n" + fit_text(LEGEND, width)
+    else:
+        text = render(rows, ["fact", *ids], fmt)
     click.echo(text)
 
 

@@ -323,3 +323,71 @@ def test_query_schema_documents_tables(run):
     assert "\n  model_id    varchar(200)  primary key, -> models.id\n  dataset_id  varchar(200)  primary key, " \
         "-> datasets.id\n" in result.stdout
     assert "  status      varchar(12)   reported, nominal, estimated, derived or unpublished\n" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def curated_db(tmp_path_factory):
+    """A catalogue of the packaged curated data (long notes, wide ids), opened once for these tests."""
+    from catalog.db import open_catalog
+
+    path = tmp_path_factory.mktemp("curated") / "curated.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("LLMZOO_DATA", raising=False)
+        patch.setenv("HOME", str(path.parent))
+        open_catalog(str(path)).dispose()
+    return str(path)
+
+
+def _invoke(curated_db, monkeypatch, args, env=None):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    monkeypatch.delenv("LLMZOO_DATA", raising=False)
+    monkeypatch.setenv("LLMZOO_DB", curated_db)
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+
+FITTED = [["show", "gpt-4"], ["show", "chatgpt"], ["list"], ["compare", "llama-65b", "chinchilla-70b", "gpt-3-175b"],
+          ["datasets", "show", "the-pile"], ["datasets", "list"], ["list", "--columns", "id,name,license,hardware"]]
+
+
+@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize("args", FITTED)
+def test_tables_fit_columns(curated_db, monkeypatch, width, args):
+    result = _invoke(curated_db, monkeypatch, args, {"COLUMNS": str(width)})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) > 3
+    assert max(map(len, lines)) <= width
+
+
+def test_width_option_and_piped_output(curated_db, monkeypatch):
+    narrow = _invoke(curated_db, monkeypatch, ["--width", "60", "show", "gpt-4"])
+    assert max(map(len, narrow.stdout.splitlines())) <= 60
+    piped = _invoke(curated_db, monkeypatch, ["show", "gpt-4"])  # no COLUMNS, not a terminal: whole values
+    assert max(map(len, piped.stdout.splitlines())) > 200
+    from catalog.db import open_catalog
+    from catalog.queries import get_model
+
+    note = get_model(open_catalog(curated_db, refresh=False), "gpt-4")["facts"]["arch"]["note"]
+    assert note in piped.stdout
+
+
+def test_narrow_list_keeps_ids_whole(curated_db, monkeypatch):
+    result = _invoke(curated_db, monkeypatch, ["list", "--sort", "-params", "--limit", "3"], {"COLUMNS": "80"})
+    header = result.stdout.splitlines()[0].split()
+    assert header[:1] == ["id"] and "name" not in header and "org" not in header and "params" in header
+    wide = _invoke(curated_db, monkeypatch, ["list", "--sort", "-params", "--limit", "3", "--format", "csv",
+                                             "--columns", "id"])
+    for model_id in wide.stdout.splitlines()[1:]:
+        assert model_id in result.stdout
+
+
+def test_cells_cut_with_an_ellipsis_when_columns_are_chosen(run, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "30")
+    result = run("list", "--columns", "id,name,org", "--limit", "3")
+    assert result.stdout == ("id         name       org\n---------  ---------  --------\nt5-11b     T5-11B     google\n"
+                             "gpt-3-17\u2026  GPT-3 17\u2026  openai\nglm-130b   GLM-130B   tsinghua\n")
