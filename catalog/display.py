@@ -48,3 +48,10 @@ def human(name: str, value: Any, status: str | None = None) -> str:
     else:
         text = str(value)
     return MARKS.get(status or "", "") + text
+
+
+def human_bytes(value: float | None, status: str | None = None) -> str:
+    """A size in bytes in SI units, so it never reads as a count: 8.86e11 -> 886 GB, 21.3e12 -> 21.3 TB."""
+    text = human("bytes", value, status)
+    units = {"K": " kB", "M": " MB", "B": " GB", "T": " TB", "P": " PB"}
+    return text[:-1] + units[text[-1]] if text and text[-1] in units else (text + " B" if text[-1:].isdigit() else text)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from catalog.errors import CatalogError
 from catalog.files import atomic_target
-from catalog.queries import COMPUTED, Filters, export_columns, iter_export_batches
+from catalog.queries import COMPUTED, Filters, conditions, export_columns, iter_export_batches, order_by
 from catalog.vocab import LIST_FACTS, MODEL_FACTS
 
 EXPORT_FORMATS = ("csv", "json", "jsonl")
@@ -156,6 +156,10 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
                   sort: str | None = None) -> int:
     """Write every matching model to output ('-' for stdout); the file appears whole or not at all."""
     fmt = format_for(output, fmt)
+    from catalog.datasets_query import with_dataset_ids
+
+    filters = with_dataset_ids(engine, filters or Filters())
+    order_by(sort), conditions(filters)  # a bad --sort or filter fails before a byte is written
     columns = export_columns()
     rows = iter_export_batches(engine, filters, sort)
     if output == "-":

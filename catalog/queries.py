@@ -92,6 +92,8 @@ class Filters:
     adaptation: Sequence[str] = ()
     hardware: str | None = None
     ids: Sequence[str] = field(default_factory=tuple)
+    #: trained on any of these datasets (ids or names; catalog.datasets_query.with_dataset_ids checks them)
+    dataset: Sequence[str] = ()
 
 
 def period_bounds(text: str, what: str) -> tuple[dt.date, dt.date]:
@@ -157,6 +159,10 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         where.append(func.lower(Model.hardware).contains(filters.hardware.lower(), autoescape=True))
     if filters.ids:
         where.append(Model.id.in_(list(filters.ids)))
+    if filters.dataset:
+        named = select(Dataset.id).where(or_(Dataset.id.in_(list(filters.dataset)),
+                                             func.lower(Dataset.name).in_([d.lower() for d in filters.dataset])))
+        where.append(Model.id.in_(select(ModelDataset.model_id).where(ModelDataset.dataset_id.in_(named))))
     return where
 
 
@@ -188,8 +194,11 @@ def order_by(sort: str | None) -> list[Any]:
         return [Model.released.asc().nulls_last(), Model.id]
     descending = sort.startswith("-")
     key = sort.lstrip("-+")
+    if key in COMPUTED:
+        raise CatalogError(f"--sort: {key!r} is computed, not stored: `llmzoo list --sort {sort}` sorts by it; "
+                           f"here choose a stored column: {', '.join(COLUMNS)}")
     if key not in COLUMNS:
-        raise CatalogError(f"--sort: unknown field {key!r}; choose from: {', '.join(COLUMNS)} "
+        raise CatalogError(f"--sort: unknown field {key!r}; choose from: {', '.join([*COLUMNS, *COMPUTED])} "
                            "(prefix with - for descending)")
     column = COLUMNS[key]
     return [(column.desc() if descending else column.asc()).nulls_last(), Model.id]
@@ -198,26 +207,39 @@ def order_by(sort: str | None) -> list[Any]:
 def find_models(engine: Engine, filters: Filters | None = None, sort: str | None = None,
                 limit: int | None = None, columns: Sequence[str] = DEFAULT_COLUMNS) -> list[dict[str, Any]]:
     """Models matching the filters as dicts of the requested columns (computed ones included)."""
-    filters = filters or Filters()
+    from catalog.datasets_query import with_dataset_ids
+
+    filters = with_dataset_ids(engine, filters or Filters())
     columns = check_columns(columns)
+    computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]
     extra = ["params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS] \
-        if set(columns) & set(COMPUTED) else []
+        if set(columns) & set(COMPUTED) or computed_key else []
     if "released" in columns:
         extra.append("released_precision")
     needed = list(dict.fromkeys(base + extra + ["id"]))
-    stmt = _base_select(needed, filters).order_by(*order_by(sort))
+    stmt = _base_select(needed, filters).order_by(*order_by(None if computed_key else sort))
     if limit is not None:
         if limit < 0:
             raise CatalogError("--limit must be zero or more")
-        stmt = stmt.limit(limit)
+        if not computed_key:
+            stmt = stmt.limit(limit)
     with reading(engine) as conn:
         rows = [dict(r._mapping) for r in conn.execute(stmt)]
     for row in rows:
         add_computed(row)
         if row.get("released") is not None:
             row["released"] = format_date(row["released"], row.get("released_precision"))
+    if computed_key:  # computed in Python (add_computed, the one rule), so sorted here, then cut
+        rows = sort_rows(rows, computed_key, descending=sort.startswith("-"))[:limit]
     return [{c: row.get(c) for c in columns} for row in rows]
+
+
+def sort_rows(rows: list[dict[str, Any]], key: str, descending: bool = False) -> list[dict[str, Any]]:
+    """Rows sorted by one value as ORDER BY does here: nulls last, ties broken by id."""
+    known = sorted((r for r in rows if r.get(key) is not None), key=lambda r: r.get("id") or "")
+    known.sort(key=lambda r: r[key], reverse=descending)  # stable: ids stay ascending within ties
+    return known + sorted((r for r in rows if r.get(key) is None), key=lambda r: r.get("id") or "")
 
 
 def add_computed(row: dict[str, Any]) -> dict[str, Any]:
@@ -830,7 +852,7 @@ def get_dataset(engine: Engine, dataset_id: str) -> dict[str, Any]:
     with reading(engine) as conn:
         ds = _row_by_id(conn, Dataset, dataset_id)
         if ds is None:
-            raise CatalogError(f"no dataset {dataset_id!r}; run `llmzoo datasets` to list them")
+            raise CatalogError(f"no dataset {dataset_id!r}; run `llmzoo datasets list` to list them")
         special = _provenance(conn, DatasetFact, DatasetFact.dataset_id, dataset_id)
         facts = {}
         for name in DATASET_FACTS:

@@ -13,7 +13,7 @@ import click
 
 from catalog.errors import CatalogError
 from cli.options import filter_options, filters_from, open_engine
-from cli.output import FORMATS, LEGEND, human, render, to_json
+from cli.output import FORMATS, LEGEND, fit_text, human, render, render_table, terminal_width, to_json
 from cli.render import render_model, render_stats
 
 # Subcommands that live in their own modules, imported only when they run (fast start-up).
@@ -30,6 +30,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "remove": "cli.usercmd:remove",
     "import": "cli.usercmd:import_",
     "evals": "cli.evals:evals",
+    "datasets": "cli.datasets:datasets",
+    "compare": "cli.compare:compare",
+    "query": "cli.query:query",
 }
 
 
@@ -89,19 +92,21 @@ class LlmzooGroup(click.Group):
 @click.option("--db", "db", envvar="LLMZOO_DB", metavar="PATH_OR_URL",
               help="Catalogue database: a SQLite path or an SQLAlchemy URL "
                    "(default: llmzoo.db in the user data directory; env LLMZOO_DB).")
+@click.option("--width", type=click.IntRange(min=20), metavar="N",
+              help="Fit tables to N characters (default: $COLUMNS or the terminal; whole values when piped).")
 @click.version_option(package_name="llmzoo")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, width: int | None) -> None:
     """llmzoo: a sourced catalogue and timeline of large language models.
 
     \b
     Example:
       llmzoo list --arch causal-decoder --since 2023 --sort -params
     """
-    ctx.obj = {"db": db}
+    ctx.obj = {"db": db, "width": width}
 
 
-def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt: str) -> str:
+def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt: str, narrow: bool = False) -> str:
     """Render model rows: human units and status marks in tables, raw values otherwise."""
     from catalog.queries import fact_statuses
 
@@ -113,10 +118,22 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
         shown.append({c: human(c, row[c], statuses.get((row.get("id"), c))) for c in columns})
     from catalog.queries import SHORT_HEADERS
 
+    width = terminal_width() if fmt == "table" else None
+    if width and narrow:  # the default columns on a narrow terminal: drop the least needed first
+        columns = list(columns)
+        for dropped in NARROW_DROPS:
+            heads = [SHORT_HEADERS.get(c, c) for c in columns]
+            if max(map(len, render_table(shown, columns, heads).split("\n"))) <= width:
+                break
+            columns.remove(dropped)
     text = render(shown, columns, fmt, [SHORT_HEADERS.get(c, c) for c in columns] if fmt == "table" else None)
     if any(statuses.get((r.get("id"), c)) for r in rows for c in columns):
-        text += "\n" + LEGEND
+        text += "\n" + fit_text(LEGEND, width)
     return text
+
+
+# Default columns `list` leaves out, in this order, until a table fits a narrow terminal.
+NARROW_DROPS = ("name", "org", "arch", "open_weights", "released")
 
 
 @cli.command("list")
@@ -146,7 +163,7 @@ def list_models(ctx: click.Context, sort: str | None, limit: int | None, columns
     if not rows and fmt == "table":
         click.echo("No models match these filters.", err=True)
         return
-    click.echo(_list_rows(engine, rows, cols, fmt))
+    click.echo(_list_rows(engine, rows, cols, fmt, narrow=not columns))
     if benches and fmt in ("table", "markdown"):
         click.echo(f"{', '.join(benches)}: {STANDARD_RULE}")
 
@@ -189,7 +206,8 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
 
 @cli.command("export")
 @filter_options
-@click.option("-o", "--output", "output", required=True, metavar="FILE", help="Output file; - for stdout.")
+@click.option("-o", "--output", "output", default="-", show_default=True, metavar="FILE",
+              help="Output file; - for stdout.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]),
               help="Output format (default: from the file extension).")
 @click.option("--sort", metavar="FIELD", help="Sort by a column; prefix - for descending.")

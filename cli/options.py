@@ -32,6 +32,8 @@ _FILTER_OPTIONS = [
     click.option("--adaptation", multiple=True, type=click.Choice(ADAPTATIONS),
                  help="Adaptation stage the model went through (sft, rlhf, dpo, ...); repeatable."),
     click.option("--hardware", metavar="TEXT", help="Training accelerator contains TEXT (tpu, a100, h800)."),
+    click.option("--dataset", multiple=True, metavar="ID_OR_NAME",
+                 help="Trained on this dataset, alone or in its published mixture (repeatable: any of them)."),
 ]
 
 
@@ -45,7 +47,8 @@ def filter_options(func: F) -> F:
 def filters_from(kwargs: dict[str, Any]) -> Filters:
     """Pop the filter options out of a command's kwargs into a Filters."""
     names = ("arch", "org", "family", "moe", "open_weights", "since", "until", "min_params", "max_params",
-             "min_tokens", "max_tokens", "min_context", "max_context", "search", "origin", "adaptation", "hardware")
+             "min_tokens", "max_tokens", "min_context", "max_context", "search", "origin", "adaptation", "hardware",
+             "dataset")
     return Filters(**{name: kwargs.pop(name) for name in names if name in kwargs})
 
 

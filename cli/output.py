@@ -24,20 +24,104 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def terminal_width() -> int | None:
+    """The width tables must fit: `--width N`, else $COLUMNS, else the terminal's; None when piped.
+
+    Piped output (not a terminal, no COLUMNS, no --width) keeps every value whole.
+    """
+    import os
+    import shutil
+    import sys
+
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    chosen = ((ctx.find_root().obj or {}).get("width") if ctx else None)
+    if chosen:
+        return int(chosen)
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        if sys.stdout.isatty():
+            return shutil.get_terminal_size().columns
+    except (AttributeError, ValueError, OSError):
+        pass
+    return None
+
+
+def _fit(widths: list[int], limit: int, order: list[list[int]], floor: int, longest: list[int]) -> list[int]:
+    """Narrow the widest columns, a character at a time, until the row fits `limit` (or none can shrink):
+    first numbers down to their longest value (a cut header), then text, then anything down to `floor`."""
+    widths = list(widths)
+    excess = sum(widths) + 2 * (len(widths) - 1) - limit
+    for step, group in enumerate(order):
+        while excess > 0:
+            candidates = [i for i in group if widths[i] > max(floor, longest[i] if step == 0 else 0)]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
+    return widths
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "\u2026"
+
+
 def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
-                 headers: Sequence[str] | None = None) -> str:
-    """Aligned plain-text table; numbers are right-aligned."""
+                 headers: Sequence[str] | None = None, width: int | None = None, wrap: bool = False) -> str:
+    """Aligned plain-text table; numbers are right-aligned.
+
+    Given a `width`, the widest text columns narrow until each line fits: `wrap` wraps long text
+    inside its cell (show, compare), otherwise a cut cell ends with an ellipsis (list).
+    """
+    import textwrap
+
     headers = list(headers or columns)
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    natural = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     numeric = [all(_looks_numeric(r[i]) for r in cells) and bool(cells) for i in range(len(columns))]
+    widths = natural
+    if width and sum(natural) + 2 * (len(natural) - 1) > width:
+        text_columns = [i for i in range(len(columns)) if not numeric[i]]
+        longest = [max([1] + [len(r[i]) for r in cells]) for i in range(len(columns))]
+        widths = _fit(natural, width, [[i for i in range(len(columns)) if numeric[i]], text_columns,
+                                       list(range(len(columns)))], 8 if wrap else 6, longest)
 
     def line(values: Sequence[str]) -> str:
         parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
         return "  ".join(parts).rstrip()
 
-    out = [line(headers), line(["-" * w for w in widths])]
-    out.extend(line(r) for r in cells)
+    out = [line([_clip(h, w) for h, w in zip(headers, widths, strict=True)]), line(["-" * w for w in widths])]
+    for r in cells:
+        if widths == natural:
+            out.append(line(r))
+        elif not wrap:
+            out.append(line([_clip(v, w) for v, w in zip(r, widths, strict=True)]))
+        else:
+            pieces = [textwrap.wrap(v, w, break_on_hyphens=False) or [""] if len(v) > w else [v]
+                      for v, w in zip(r, widths, strict=True)]
+            for k in range(max(map(len, pieces))):
+                out.append(line([p[k] if k < len(p) else "" for p in pieces]))
+    return "\n".join(out)
+
+
+def fit_text(text: str, width: int | None) -> str:
+    """Wrap every line longer than `width` (indented like its first line, plus two); None leaves it whole."""
+    import textwrap
+
+    if not width:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        out.extend(textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent + "  ",
+                                 break_on_hyphens=False, drop_whitespace=True) or [line[:width]])
     return "\n".join(out)
 
 
@@ -107,7 +191,7 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
         return buf.getvalue().rstrip("\n")
     if fmt == "markdown":
         return render_markdown(rows, columns, headers)
-    return render_table(rows, columns, headers)
+    return render_table(rows, columns, headers, width=terminal_width())
 
 
 LEGEND = ("~ estimated, = derived, ^ inherited from the parent, c. nominal (size from the name), n/d not disclosed "

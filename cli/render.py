@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.display import LABELS, human
-from cli.output import render_table
+from catalog.display import LABELS, human, human_bytes
+from cli.output import fit_text, render_table, terminal_width
 
 
 def _status(fact: dict[str, Any]) -> str:
@@ -40,13 +40,14 @@ def render_model(d: dict[str, Any]) -> str:
     if comp.get("tokens_per_param"):
         rows.append({"fact": "tokens per parameter", "value": f"{comp['tokens_per_param']:.3g}",
                      "status": "derived", "source": "", "note": ""})
-    lines.append(render_table(rows, ["fact", "value", "status", "source", "note"]))
+    width = terminal_width()
+    lines.append(render_table(rows, ["fact", "value", "status", "source", "note"], width=width, wrap=True))
     if d["datasets"]:
         lines += ["", "Training data:"]
         data = [{"dataset": x["dataset"], "share": f"{x['share']:.1%}" if x["share"] is not None else "",
                  "epochs": f"{x['epochs']:.3g}" if x["epochs"] is not None else "",
                  "tokens": human("tokens", x["tokens"]), "source": x["source"]} for x in d["datasets"]]
-        lines.append(render_table(data, ["dataset", "share", "epochs", "tokens", "source"]))
+        lines.append(render_table(data, ["dataset", "share", "epochs", "tokens", "source"], width=width, wrap=True))
     if d["parents"]:
         lines += ["", "Derived from:"] + [f"  {p['model']} ({p['name']}): {p['relation']}"
                                           + (f" — {p['note']}" if p.get("note") else "") for p in d["parents"]]
@@ -66,7 +67,7 @@ def render_model(d: dict[str, Any]) -> str:
                                          "locator"]))
     lines += ["", "Sources:"] + [f"  {sid}: {s['title']} <{s['url']}> ({s['kind']})"
                                  for sid, s in sorted(d["sources"].items())]
-    return "\n".join(lines)
+    return fit_text("\n".join(lines), width)
 
 
 def _setting(setting: dict[str, Any]) -> str:
@@ -84,3 +85,29 @@ def render_stats(s: dict[str, Any]) -> str:
                        ("by organization", "by_organization"), ("by year", "by_year")):
         lines += ["", f"models {title}:"] + [f"  {k}: {v}" for k, v in s[key].items()]
     return "\n".join(lines)
+
+
+def render_dataset(d: dict[str, Any]) -> str:
+    """The `llmzoo datasets show` text view: facts with sources, models trained on it, sources."""
+    width = terminal_width()
+    lines = [f"{d['name']}  [{d['id']}]", f"kind: {d['kind']}" +
+             (f"   languages: {', '.join(d['languages'])}" if d["languages"] else "")]
+    if d["note"]:
+        lines.append(f"note: {d['note']}")
+    if d["facts"]:
+        rows = [{"fact": name, "value": human_bytes(fact["value"], fact["status"]) if name == "bytes"
+                 else human(name, fact["value"], fact["status"]), "status": _status(fact),
+                 "source": fact["source"], "note": fact.get("note") or ""} for name, fact in d["facts"].items()]
+        lines += ["", render_table(rows, ["fact", "value", "status", "source", "note"], width=width, wrap=True)]
+    if d["models"]:
+        rows = [{"model": m["model"], "name": m["name"],
+                 "share": f"{m['share']:.1%}" if m["share"] is not None else "",
+                 "epochs": f"{m['epochs']:.3g}" if m["epochs"] is not None else "",
+                 "tokens": human("tokens", m["tokens"]), "source": m["source"]} for m in d["models"]]
+        lines += ["", f"Models trained on it ({len(rows)}):",
+                  render_table(rows, ["model", "name", "share", "epochs", "tokens", "source"], width=width, wrap=True)]
+    else:
+        lines += ["", "No model in the catalogue lists it in its training data."]
+    lines += ["", "Sources:"] + [f"  {sid}: {s['title']} <{s['url']}> ({s['kind']})"
+                                 for sid, s in sorted(d["sources"].items())]
+    return fit_text("\n".join(lines), width)

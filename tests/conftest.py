@@ -33,6 +33,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LLMZOO_DATA", str(FIXTURE_DATA))
     monkeypatch.delenv("LLMZOO_DB", raising=False)
     monkeypatch.delenv("LLMZOO_DEBUG", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)  # tables fit $COLUMNS when set: tests choose it themselves
     return home
 
 

@@ -1,0 +1,59 @@
+"""Several models side by side: one row per fact, one value (with its status) per model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+
+from catalog.db import reading
+from catalog.errors import CatalogError
+from catalog.queries import get_model_conn, resolve_model
+from catalog.vocab import MODEL_FACTS
+
+# Computed values shown after the facts (never stored; catalog.queries.add_computed computes them).
+COMPARED_COMPUTED = ("compute", "tokens_per_param", "chinchilla_optimal_params", "chinchilla_ratio",
+                     "compute_hardware")
+IDENTITY = ("name", "org", "family")
+
+
+def compare_models(engine: Engine, names: Sequence[str], only_different: bool = False) -> dict[str, Any]:
+    """Models side by side: {"models": [ids], "rows": [{"fact", "kind", "values": {id: {value, status}}}]}.
+
+    Rows are the identity (name, organization, family), every fact at least one of the models has,
+    then the computed values (status "derived", or "source" for a compute a source reports).
+    `only_different` keeps the rows whose values are not all the same.
+    """
+    if len(names) < 2:
+        raise CatalogError("compare: give at least two models (llmzoo compare llama-65b chinchilla-70b)")
+    with reading(engine) as conn:
+        ids = list(dict.fromkeys(resolve_model(conn, name) for name in names))
+        details = [get_model_conn(conn, model_id) for model_id in ids]
+    if len(ids) < 2:
+        raise CatalogError(f"compare: {', '.join(map(repr, names))} all name the same model, {ids[0]}; "
+                           "give at least two different models")
+    rows = [{"fact": key, "kind": "identity",
+             "values": {d["id"]: {"value": d[f"{key}_name"] if key != "name" and d[f"{key}_name"] else d[key],
+                                  "status": None} for d in details}} for key in IDENTITY]
+    for fact in MODEL_FACTS:
+        if any(fact in d["facts"] for d in details):
+            rows.append({"fact": fact, "kind": "fact", "values": {
+                d["id"]: {"value": d["facts"][fact]["value"], "status": d["facts"][fact]["status"]}
+                if fact in d["facts"] else {"value": None, "status": None} for d in details}})
+    for name in COMPARED_COMPUTED:
+        values = {d["id"]: {"value": d["computed"].get(name), "status": _computed_status(d["computed"], name)}
+                  for d in details}
+        if any(v["value"] is not None for v in values.values()):
+            rows.append({"fact": name, "kind": "computed", "values": values})
+    if only_different:
+        rows = [r for r in rows if len({repr(v["value"]) for v in r["values"].values()}) > 1]
+    return {"models": ids, "rows": rows}
+
+
+def _computed_status(computed: dict[str, Any], name: str) -> str | None:
+    if computed.get(name) is None:
+        return None
+    if name == "compute":
+        return "reported" if computed.get("compute_status") == "source" else "derived"
+    return "estimated" if name == "compute_hardware" else "derived"

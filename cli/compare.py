@@ -1,0 +1,64 @@
+"""`llmzoo compare MODEL MODEL ...`: models side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli.options import open_engine
+from cli.output import FORMATS, LEGEND, fit_text, human, render, render_table, terminal_width, to_json
+
+
+@click.command("compare")
+@click.argument("models", nargs=-1, required=True)
+@click.option("--only-different", is_flag=True, help="Only the rows where the models differ.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_context
+def compare(ctx: click.Context, models: tuple[str, ...], only_different: bool, fmt: str) -> None:
+    """Compare models side by side: one column per model, one row per fact, then computed values
+    (training compute, tokens per parameter, Chinchilla-optimal size and ratio).
+
+    Marks as in `llmzoo list`: ~ estimated, = derived, c. nominal, n/d not disclosed.
+
+    \b
+    Examples:
+      llmzoo compare llama-65b chinchilla-70b gpt-3-175b
+      llmzoo compare llama-2-7b mistral-7b --only-different --format csv
+    """
+    from catalog.compare import compare_models
+    from catalog.display import LABELS
+
+    result = compare_models(open_engine(ctx), models, only_different)
+    ids = result["models"]
+    if fmt == "json":
+        click.echo(to_json(result))
+        return
+    if fmt in ("table", "markdown"):
+        rows: list[dict[str, Any]] = [{"fact": COMPUTED_LABELS.get(r["fact"]) or LABELS.get(r["fact"], r["fact"]),
+                                       **{i: _shown(r, i) for i in ids}} for r in result["rows"]]
+    else:
+        rows = [{"fact": r["fact"], **{i: _raw(r["values"][i]["value"]) for i in ids}} for r in result["rows"]]
+    if fmt == "table":
+        width = terminal_width()
+        text = render_table(rows, ["fact", *ids], width=width, wrap=True) + "\n" + fit_text(LEGEND, width)
+    else:
+        text = render(rows, ["fact", *ids], fmt)
+    click.echo(text)
+
+
+COMPUTED_LABELS = {"org": "organization", "compute": "compute (source or 6ND)",
+                   "tokens_per_param": "tokens per parameter", "chinchilla_optimal_params": "Chinchilla-optimal params",
+                   "chinchilla_ratio": "Chinchilla ratio", "compute_hardware": "compute from hardware"}
+
+
+def _raw(value: Any) -> Any:
+    return ",".join(map(str, value)) if isinstance(value, list) else value
+
+
+def _shown(row: dict[str, Any], model_id: str) -> str:
+    value = row["values"][model_id]
+    if row["kind"] == "identity":
+        return value["value"] or ""
+    status = value["status"] if value["status"] != "reported" or row["kind"] == "fact" else None
+    return human(row["fact"], value["value"], status)

@@ -1,0 +1,83 @@
+"""`llmzoo datasets list|show`: the training corpora and the models trained on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from catalog.display import human_bytes
+from cli.options import open_engine
+from cli.output import FORMATS, human, render, to_json
+
+
+@click.group("datasets")
+def datasets() -> None:
+    """Training datasets: list them, or show one with its sources and the models trained on it.
+
+    \b
+    Examples:
+      llmzoo datasets list --sort -tokens
+      llmzoo datasets show the-pile
+      llmzoo list --dataset c4
+    """
+
+
+@datasets.command("list")
+@click.option("--sort", metavar="FIELD", help="Sort by id, name, kind, tokens, bytes, documents, languages or "
+                                              "models; prefix - for descending (-models).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_context
+def list_datasets_cmd(ctx: click.Context, sort: str | None, fmt: str) -> None:
+    """List datasets: kind, size (tokens, bytes, documents), languages and the number of models.
+
+    \b
+    Examples:
+      llmzoo datasets list
+      llmzoo datasets list --sort -models --format csv
+    """
+    from catalog.datasets_query import DATASET_COLUMNS, list_datasets
+
+    rows = list_datasets(open_engine(ctx), sort)
+    if fmt in ("table", "markdown"):
+        rows = [{**r, "tokens": human("tokens", r["tokens"]), "documents": human("documents", r["documents"]),
+                 "bytes": human_bytes(r["bytes"])} for r in rows]
+    click.echo(render(rows, DATASET_COLUMNS, fmt))
+
+
+@datasets.command("show")
+@click.argument("dataset")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
+              show_default=True, help="text and json: everything; csv and markdown: the models trained on it.")
+@click.pass_context
+def show_dataset(ctx: click.Context, dataset: str, fmt: str) -> None:
+    """Show a dataset: every fact with its source, and the models trained on it (share, epochs, tokens).
+
+    DATASET is an id or a name (`c4`, "The Pile", `pile`).
+
+    \b
+    Examples:
+      llmzoo datasets show c4
+      llmzoo datasets show the-pile --format json
+    """
+    from catalog.datasets_query import dataset_detail
+    from cli.render import render_dataset
+
+    detail = dataset_detail(open_engine(ctx), dataset)
+    if fmt == "json":
+        click.echo(to_json(detail))
+    elif fmt == "text":
+        click.echo(render_dataset(detail))
+    else:
+        columns = ["model", "name", "share", "epochs", "tokens", "source"]
+        rows: list[dict[str, Any]] = detail["models"]
+        if fmt == "markdown":
+            rows = _shown_links(rows)
+        click.echo(render(rows, columns, fmt))
+
+
+def _shown_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Model-dataset links in human units: share as a percentage, epochs to 3 digits, tokens as 300B."""
+    return [{**r, "share": f"{r['share']:.1%}" if r["share"] is not None else "",
+             "epochs": f"{r['epochs']:.3g}" if r["epochs"] is not None else "",
+             "tokens": human("tokens", r["tokens"])} for r in rows]
