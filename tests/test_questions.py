@@ -165,6 +165,7 @@ architecture               causal-decoder  causal-decoder
 parameters                 65.2B           6.7B            n/d
 training tokens            1.4T            1T
 context length             2048            2048            8192
+context window             =2048           =2048           =8192
 layers                     80              32
 d_model                    8192            4096
 heads                      64              32
@@ -180,7 +181,7 @@ tokens per parameter       =21.5           =149
 Chinchilla-optimal params  =66.1B          =17.9B
 Chinchilla ratio           =1.03           =7.15
 compute from hardware      ~4.59e23
-~ estimated, = derived, c. nominal (size from the name), n/d not disclosed (see `llmzoo show MODEL` for sources)
+~ estimated, = derived, ^ inherited from the parent, c. nominal (size from the name), n/d not disclosed (see `llmzoo show MODEL` for sources)
 """
 
 
