@@ -46,9 +46,22 @@ def compare_models(engine: Engine, names: Sequence[str], only_different: bool = 
                   for d in details}
         if any(v["value"] is not None for v in values.values()):
             rows.append({"fact": name, "kind": "computed", "values": values})
+    rows += _evaluation_rows(engine, ids)
     if only_different:
         rows = [r for r in rows if len({repr(v["value"]) for v in r["values"].values()}) > 1]
     return {"models": ids, "rows": rows}
+
+
+def _evaluation_rows(engine: Engine, ids: list[str]) -> list[dict[str, Any]]:
+    """One row per benchmark that any of the models has a standard result for (the rule of
+    `llmzoo list --columns BENCHMARK`: the developer's own result in the benchmark's standard setting)."""
+    from catalog.evals import list_benchmarks, standard_scores
+
+    benchmarks = [b["id"] for b in list_benchmarks(engine)]
+    scores = standard_scores(engine, benchmarks, ids)
+    return [{"fact": bench, "kind": "evaluation",
+             "values": {i: {"value": scores.get((i, bench)), "status": None} for i in ids}}
+            for bench in benchmarks if any((i, bench) in scores for i in ids)]
 
 
 def _computed_status(computed: dict[str, Any], name: str) -> str | None:

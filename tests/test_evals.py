@@ -315,3 +315,14 @@ def test_control_characters_in_results_never_reach_the_terminal(eval_data, run):
         out = run(*args)
         assert out.exit_code == 0, out.output
         assert "\x1b" not in out.stdout and "Table 9?[2J" in out.stdout
+
+
+def test_compare_shows_the_standard_result_of_each_model(eval_data, run):
+    out = run("compare", "llama-65b", "llama-7b", "gpt-3-175b", "--format", "csv")
+    assert out.exit_code == 0, out.output
+    mmlu = [line for line in out.stdout.splitlines() if line.startswith("mmlu,")]
+    # the developer's own 5-shot result; the third-party GPT-3 and 0-shot LLaMA 7B results are not standard
+    assert mmlu == ["mmlu,63.4,35.1,"]
+    json_out = json.loads(run("compare", "llama-65b", "llama-7b", "--format", "json").stdout)
+    row = next(r for r in json_out["rows"] if r["fact"] == "mmlu")
+    assert row["kind"] == "evaluation" and row["values"]["llama-7b"]["value"] == 35.1

@@ -181,7 +181,8 @@ tokens per parameter       =21.5           =149
 Chinchilla-optimal params  =66.1B          =17.9B
 Chinchilla ratio           =1.03           =7.15
 compute from hardware      ~4.59e23
-~ estimated, = derived, ^ inherited from the parent, c. nominal (size from the name), n/d not disclosed (see `llmzoo show MODEL` for sources)
+~ estimated, = derived, ^ inherited from the parent, c. nominal (size from the name), n/d not disclosed (see `\
+llmzoo show MODEL` for sources)
 """
 
 
