@@ -81,3 +81,39 @@ def _shown_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**r, "share": f"{r['share']:.1%}" if r["share"] is not None else "",
              "epochs": f"{r['epochs']:.3g}" if r["epochs"] is not None else "",
              "tokens": human("tokens", r["tokens"])} for r in rows]
+
+
+@datasets.command("mix")
+@click.argument("model")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_context
+def mix(ctx: click.Context, model: str, fmt: str) -> None:
+    """A model's pre-training data by kind of source, computed from its sourced mixture links.
+
+    One row per category (webpages, conversation, books & news, scientific, code, encyclopedia,
+    other) with its share and the datasets behind it; JSON gives one entry per category with its
+    name, share and datasets. The categories are those of `llmzoo chart data-mix`.
+
+    \b
+    Examples:
+      llmzoo datasets mix llama-65b
+      llmzoo datasets mix gpt-3-175b --format json
+    """
+    from catalog.datamix import model_mixture
+
+    found = model_mixture(open_engine(ctx), model)
+    if fmt == "json":
+        click.echo(to_json(found.as_dict()))
+        return
+    rows = [{"category": c.name, "share": round(c.share, 6),
+             "datasets": "; ".join(f"{d.name} ({d.share:.1%})" for d in c.datasets)} for c in found.categories]
+    if found.unshared:
+        rows.append({"category": "without a share", "share": None,
+                     "datasets": "; ".join(d.name for d in found.unshared)})
+    if fmt in ("table", "markdown"):
+        for row in rows:
+            row["share"] = "" if row["share"] is None else f"{row['share']:.1%}"
+    click.echo(render(rows, ["category", "share", "datasets"], fmt))
+    if fmt == "table":
+        total = f"{found.total:.1%} published" + ("" if found.complete else " (partial mixture)")
+        click.echo(f"{found.model_name}: shares from the training-data links, {total}")

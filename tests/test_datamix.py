@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,22 @@ def test_cli_writes_the_chart_and_refuses_an_empty_selection(curated: Any, tmp_p
     assert "no model matching these filters has a published data mixture" in empty.output
     assert not (tmp_path / "none.png").exists()
     assert mixtures(curated, Filters(org=["xai"])) == []
+
+
+def test_datasets_mix_prints_the_breakdown_in_every_format(curated: Any) -> None:
+    runner = CliRunner()
+    table = runner.invoke(cli, ["datasets", "mix", "llama-65b"])
+    assert table.exit_code == 0, table.output
+    assert table.stdout.splitlines()[2].split()[:2] == ["webpages", "82.0%"]
+    assert table.stdout.splitlines()[-1] == "LLaMA 65B: shares from the training-data links, 100.0% published"
+    data = json.loads(runner.invoke(cli, ["datasets", "mix", "LLaMA 65B", "--format", "json"]).stdout)
+    assert [(c["name"], c["share"]) for c in data["categories"]] == [
+        ("webpages", 0.82), ("conversation", 0.02), ("books & news", 0.045), ("scientific", 0.025),
+        ("code", 0.045), ("encyclopedia", 0.045)]
+    assert data["categories"][0]["datasets"][0]["source"] == "https://arxiv.org/abs/2302.13971"
+    rows = runner.invoke(cli, ["datasets", "mix", "gpt-3-175b", "--format", "csv"]).stdout.splitlines()
+    assert rows[0] == "category,share,datasets" and rows[1].startswith("webpages,0.82,")
+    missing = runner.invoke(cli, ["datasets", "mix", "gpt-4"])
+    assert missing.exit_code == 1
+    assert missing.stderr == ("Error: GPT-4 (gpt-4) has no training-data links in the catalogue; `llmzoo chart "
+                              "data-mix` lists the models that have a published mixture\n")
