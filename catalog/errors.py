@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+QUOTE_LIMIT = 80  # characters of a value quoted in a message
+
+
+def shorten(value: Any, limit: int = QUOTE_LIMIT) -> Any:
+    """A value as a message may quote it: strings and other long values cut to `limit` characters.
+
+    Messages quote what a user wrote; a 1 MB cell (or an expanded YAML alias) must not become a
+    1 MB message. Short values come back unchanged, so `{shorten(v)!r}` reads as `{v!r}` did.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * limit:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= limit:
+        return value
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
 
 class CatalogError(Exception):
     """Base class of every error a user can cause and fix."""

@@ -93,12 +93,12 @@ def iter_rows(path: Path, fmt: str,
             with path.open(encoding="utf-8") as handle:
                 for number, line in enumerate(handle, 1):
                     if line.strip():
-                        yield number, _json_object(json.loads(line), path, number)
+                        yield number, _json_object(_loads(line, path, number), path, number)
                     if progress is not None and number % 1000 == 0:
                         progress(handle.buffer.tell())
         else:
             with path.open(encoding="utf-8") as handle:
-                data = json.load(handle)
+                data = _loads(handle.read(), path, None)
             if not isinstance(data, list):
                 raise DataError([f"{path}: a JSON export is a list of model objects; this file holds a "
                                  f"{type(data).__name__}"])
@@ -110,6 +110,16 @@ def iter_rows(path: Path, fmt: str,
         raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     except OSError as exc:
         raise DataError([f"{path}: cannot read: {exc.strerror}"]) from None
+
+
+def _loads(text: str, path: Path, line: int | None) -> Any:
+    """JSON text -> value; a value nested too deeply for the parser is a DataError, not a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        where = f"{path}:{line}" if line is not None else str(path)
+        raise DataError([f"{where}: values nested too deeply to read; an export record is an object of plain "
+                         "values and short lists"]) from None
 
 
 def _json_object(item: Any, path: Path, number: int) -> dict[str, Any]:
@@ -150,7 +160,7 @@ def _csv_rows(path: Path, progress: Callable[[int], None] | None = None) -> Iter
             for key in ("parents", "datasets", "accept", "refs"):
                 if row.get(key):
                     try:
-                        row[key] = json.loads(row[key])
+                        row[key] = _loads(row[key], path, reader.line_num)
                     except json.JSONDecodeError as exc:
                         raise DataError([f"{path}:{reader.line_num}: column {key}: invalid JSON ({exc.msg})"]) \
                             from None

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from catalog.datapath import data_dir, data_files, fingerprint  # noqa: F401  (re-exported)
-from catalog.errors import DataError
+from catalog.errors import DataError, shorten
 from catalog.records import (
     SECTIONS,
     BenchmarkRecord,
@@ -72,18 +72,81 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
         data.update(self.construct_mapping(node))
 
 
+    def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """An impossible unquoted date (2023-02-30) stays its text, so the date check reports it."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_line_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_lenient_timestamp)
+
+MAX_YAML_BYTES = 50_000_000  # far above any real data file (data/ is ~1 MB)
+MAX_YAML_VALUES = 2_000_000  # values after expanding aliases: bounds a "billion laughs" file
+MAX_YAML_DEPTH = 50  # lists and mappings inside each other
+
+
+def _check_node(node: yaml.Node, label: str) -> None:
+    """Refuse a document nested too deeply or expanding (through aliases) to too many values.
+
+    Aliases share nodes, so sizes are counted once per node and summed per reference: nine levels
+    of ten aliases are a billion values, found without building them.
+    """
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(node, 1, False)]
+    on_path: set[int] = set()
+    while stack:
+        current, depth, done = stack.pop()
+        if id(current) in size and not done:
+            continue
+        children = _children(current)
+        if done:
+            on_path.discard(id(current))
+            size[id(current)] = 1 + sum(size.get(id(c), 0) for c in children)
+            if size[id(current)] > MAX_YAML_VALUES:
+                raise DataError([f"{label}: the file expands to more than {MAX_YAML_VALUES:,} values (through "
+                                 "YAML aliases); write the values out, or split the file"])
+            continue
+        if depth > MAX_YAML_DEPTH:
+            line = current.start_mark.line + 1
+            raise DataError([f"{label}:{line}: values nested more than {MAX_YAML_DEPTH} levels deep; a data file "
+                             "holds records of plain values and short lists"])
+        if id(current) in on_path:
+            raise DataError([f"{label}:{current.start_mark.line + 1}: a YAML alias refers to the value that holds "
+                             "it; write the value out"])
+        on_path.add(id(current))
+        stack.append((current, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in size)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 def read_yaml(path: Path, label: str) -> tuple[Any, dict[int, int]]:
     """Parse one YAML file; syntax errors become DataError with the line and column."""
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise DataError([f"{label}: {path.stat().st_size:,} bytes is more than a data file holds (at most "
+                             f"{MAX_YAML_BYTES:,}); split it into several files"])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError([f"{label}: cannot read: {exc}"]) from None
+        raise DataError([f"{label}: cannot read: {shorten(str(exc))}"]) from None
     loader = _LineLoader(text)
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None:
+            _check_node(node, label)
+        data = loader.construct_document(node) if node is not None else None
+    except RecursionError:
+        raise DataError([f"{label}: values nested too deeply to read; a data file holds records of plain values "
+                         "and short lists"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark else label

@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 import difflib
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -820,6 +821,12 @@ def _add_computed_columns(frame: pd.DataFrame, computed: list[str]) -> None:
             frame[column] = pd.Series([v[column] for v in values], index=frame.index)
 
 
+def _organization_counts(rows: list[Any]) -> list[tuple[str, int]]:
+    """(label, model count) per organization: its name, or `name (id)` where two share a name."""
+    names = Counter(row.name for row in rows)
+    return [(name if names[name] == 1 else f"{name} ({org_id})", n) for org_id, name, n in rows]
+
+
 def catalog_stats(engine: Engine) -> dict[str, Any]:
     """Counts of models, datasets, lineage edges and sources, and models by arch, org and year."""
     with reading(engine) as conn:
@@ -828,8 +835,12 @@ def catalog_stats(engine: Engine) -> dict[str, Any]:
 
         by_arch = conn.execute(select(func.coalesce(Model.arch, "unknown"), func.count())
                                .group_by(Model.arch).order_by(func.count().desc(), Model.arch)).all()
-        by_org = conn.execute(select(Organization.name, func.count()).join(Model, Model.org_id == Organization.id)
-                              .group_by(Organization.name).order_by(func.count().desc(), Organization.name)).all()
+        by_org_rows = conn.execute(
+            select(Organization.id, Organization.name, func.count(Model.id))
+            .outerjoin(Model, Model.org_id == Organization.id)
+            .group_by(Organization.id, Organization.name)
+            .order_by(func.count(Model.id).desc(), Organization.name, Organization.id)).all()
+        by_org = _organization_counts(by_org_rows)
         years = conn.execute(select(Model.released)).scalars()
         by_year: dict[str, int] = {}
         for released in years:
@@ -842,7 +853,8 @@ def catalog_stats(engine: Engine) -> dict[str, Any]:
             "training_data_links": count(ModelDataset),
             "by_origin": {k: v for k, v in by_origin},
             "by_architecture": {k: v for k, v in by_arch},
-            "by_organization": {k: v for k, v in by_org},
+            "by_organization": {k: v for k, v in by_org if v},
+            "organizations_without_models": sum(1 for _, v in by_org if not v),
             "by_year": dict(sorted(by_year.items())),
         }
 

@@ -199,7 +199,7 @@ class OrganizationRecord(Strict):
     id: str
     name: str
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    kind: Literal["industry", "academia", "nonprofit", "government", "collaboration"]
+    kind: Literal["industry", "academia", "nonprofit", "government", "collaboration", "unknown"]
 
     _id = field_validator("id")(check_slug)
 

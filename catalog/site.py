@@ -136,12 +136,16 @@ def build_site(engine: Engine, folder: str | os.PathLike[str], filters: Filters 
     filters = filters or Filters()
     conditions(filters)  # a bad filter fails before anything is written
     _check_target(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    where = Path(os.path.abspath(target))  # `-o .` has no name of its own to build beside
+    where.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=where.parent, prefix=f".{where.name or 'site'}.", suffix=".tmp"))
     try:
         summary = _build_into(engine, work, filters, say)
         (work / MARKER).write_text("This folder was written by `llmzoo site build`; it is replaced on rebuild.\n")
-        _replace(work, target)
+        if _holds_cwd(where):
+            _replace_contents(work, where)
+        else:
+            _replace(work, where)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -167,6 +171,25 @@ def _replace(work: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(work, target)
+
+
+def _holds_cwd(target: Path) -> bool:
+    """Whether the target is the working folder or holds it (renaming it would strand the shell there)."""
+    cwd = Path(os.path.abspath(os.getcwd()))
+    return cwd == target or target in cwd.parents or target.parent == target
+
+
+def _replace_contents(work: Path, target: Path) -> None:
+    """Swap the content of `target` for that of `work`, keeping the folder itself (`-o .`)."""
+    target.mkdir(parents=True, exist_ok=True)
+    old = Path(tempfile.mkdtemp(dir=target, prefix=".old-", suffix=".tmp"))
+    for item in list(target.iterdir()):
+        if item != old:
+            os.replace(item, old / item.name)
+    for item in list(work.iterdir()):
+        os.replace(item, target / item.name)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 

@@ -8,39 +8,40 @@ from __future__ import annotations
 import math
 import re
 
-from catalog.errors import UnitError
+from catalog.errors import UnitError, shorten
 
 SUFFIXES = {"K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 _NUMBER = re.compile(r"^([0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]?)$")
+MAX_INTEGER = 2**63 - 1  # the largest whole number SQLite and PostgreSQL (BIGINT) store
 ACCEPTED = "a number such as 7000000000, 7e9, 7B, 1.4T, 350M, 65 B (K, M, B, T, P are powers of 1000)"
 
 
 def parse_count(value: object, what: str = "value") -> float:
     """Read a positive count from a number or a human string; raise UnitError naming the forms."""
     if isinstance(value, bool):
-        raise UnitError(f"{what}: {value!r} is not a number; write {ACCEPTED}")
+        raise UnitError(f"{what}: {shorten(value)!r} is not a number; write {ACCEPTED}")
     if isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str):
         number = _parse_text(value.strip(), what)
     else:
-        raise UnitError(f"{what}: {value!r} is not a number; write {ACCEPTED}")
+        raise UnitError(f"{what}: {shorten(value)!r} is not a number; write {ACCEPTED}")
     if not math.isfinite(number) or number <= 0:
-        raise UnitError(f"{what}: {value!r} must be a positive number; write {ACCEPTED}")
+        raise UnitError(f"{what}: {shorten(value)!r} must be a positive number; write {ACCEPTED}")
     return number
 
 
 def _parse_text(text: str, what: str) -> float:
     match = _NUMBER.match(text)
     if not match or text.startswith("_") or "__" in text:
-        raise UnitError(f"{what}: {text!r} is not a number; write {ACCEPTED}")
+        raise UnitError(f"{what}: {shorten(text)!r} is not a number; write {ACCEPTED}")
     mantissa, exponent, suffix = match.groups()
     if suffix and suffix.upper() not in SUFFIXES:
-        raise UnitError(f"{what}: {text!r} has an unknown unit {suffix!r}; write {ACCEPTED}")
+        raise UnitError(f"{what}: {shorten(text)!r} has an unknown unit {suffix!r}; write {ACCEPTED}")
     try:
         number = float(mantissa.replace("_", "") + (f"e{exponent}" if exponent else ""))
     except (ValueError, OverflowError):
-        raise UnitError(f"{what}: {text!r} is not a number; write {ACCEPTED}") from None
+        raise UnitError(f"{what}: {shorten(text)!r} is not a number; write {ACCEPTED}") from None
     if suffix:
         number *= SUFFIXES[suffix.upper()]
     return number
@@ -48,9 +49,13 @@ def _parse_text(text: str, what: str) -> float:
 
 def parse_int(value: object, what: str = "value") -> int:
     """Read a positive whole number (plain digits; suffixes allowed only if the result is whole)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_INTEGER:
+        raise UnitError(f"{what}: {shorten(value)} is too large; a whole number here is at most {MAX_INTEGER:,}")
     number = parse_count(value, what)
     if number != int(number):
-        raise UnitError(f"{what}: {value!r} is not a whole number")
+        raise UnitError(f"{what}: {shorten(value)!r} is not a whole number")
+    if number > MAX_INTEGER:
+        raise UnitError(f"{what}: {shorten(value)!r} is too large; a whole number here is at most {MAX_INTEGER:,}")
     return int(number)
 
 

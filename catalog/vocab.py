@@ -15,7 +15,7 @@ ARCHITECTURES = ("causal-decoder", "prefix-decoder", "encoder-decoder", "encoder
 STATUSES = ("reported", "nominal", "estimated", "derived", "unpublished")
 CONFIDENCES = ("confident", "likely", "speculative")
 SOURCE_KINDS = ("paper", "model-card", "official-blog", "third-party")
-ORG_KINDS = ("industry", "academia", "nonprofit", "government", "collaboration")
+ORG_KINDS = ("industry", "academia", "nonprofit", "government", "collaboration", "unknown")
 RELATIONS = ("continued-pretrain", "fine-tune", "instruction-tune", "rlhf", "distillation",
              "merge", "upcycle", "quantization")
 ATTENTIONS = ("mha", "mqa", "gqa", "mla", "other")

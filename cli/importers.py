@@ -50,6 +50,7 @@ def epoch_report(result: Any) -> list[str]:
     add = "would add" if changes.dry_run else "added"
     lines = [("Dry run: " if changes.dry_run else "") + f"{result.path}: read {_plural(result.rows, 'row')}, "
              f"{_plural(result.language_models, 'language model')}"]
+    lines += [f"  warning: {w}" for w in result.warnings]
     skipped = sum(len(items) for items in result.skipped.values())
     if skipped:
         lines.append(f"  skipped {skipped}:")

@@ -84,6 +84,8 @@ def render_stats(s: dict[str, Any]) -> str:
     for title, key in (("by origin", "by_origin"), ("by architecture", "by_architecture"),
                        ("by organization", "by_organization"), ("by year", "by_year")):
         lines += ["", f"models {title}:"] + [f"  {k}: {v}" for k, v in s[key].items()]
+        if key == "by_organization" and s.get("organizations_without_models"):
+            lines.append(f"  (organizations without models: {s['organizations_without_models']})")
     return "\n".join(lines)
 
 

@@ -21,6 +21,9 @@ from cli.main import cli
 FIXTURE_DATA = Path(__file__).parent / "fixtures" / "data"
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("LLMZOO_TEST_PG")
+# Real-world files shared beside the repository (../shared, see its data/README.md); tests that read
+# them skip where it is absent. LLMZOO_TEST_SHARED points elsewhere (e.g. from a git worktree).
+SHARED = Path(os.environ.get("LLMZOO_TEST_SHARED") or REPO.parent / "shared")
 
 
 @pytest.fixture(autouse=True)

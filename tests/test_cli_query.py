@@ -218,3 +218,22 @@ def test_stats_text(run):
     out = run("stats").stdout
     assert out.startswith("models: 7\ndatasets: 1\nlineage edges: 1\n")
     assert "models by organization:\n  Meta AI: 2\n  OpenAI: 2\n" in out
+
+
+def test_stats_organization_count_agrees_with_its_list(run, tmp_path):
+    """Organizations without models are counted in the list's last line; two of one name stay apart."""
+    mine = tmp_path / "orgs.yaml"
+    mine.write_text("organizations:\n  - {id: lonely-lab, name: Lonely Lab, kind: academia}\n"
+                    "  - {id: meta-twin, name: Meta AI, kind: academia}\n"
+                    "models:\n  - {id: twin-lm, name: Twin LM, org: meta-twin, source: twin}\n"
+                    "sources:\n  - {id: twin, url: 'https://example.org/twin', title: Twin, kind: paper}\n")
+    assert run("add", str(mine)).exit_code == 0
+    out = run("stats").stdout
+    total = int(out.split("organizations: ")[1].split("\n")[0])
+    section = out.split("models by organization:\n")[1].split("\n\n")[0].splitlines()
+    assert section[:2] == ["  Meta AI (meta): 2", "  OpenAI: 2"]
+    assert "  Meta AI (meta-twin): 1" in section
+    without = int(section[-1].removeprefix("  (organizations without models: ").removesuffix(")"))
+    assert len(section) - 1 + without == total == 50
+    data = json.loads(run("stats", "--format", "json").stdout)
+    assert len(data["by_organization"]) + data["organizations_without_models"] == data["organizations"] == 50

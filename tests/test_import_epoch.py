@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from catalog.importers.epoch import name_keys, slug
-from tests.conftest import table_rows
+from tests.conftest import SHARED, table_rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "epoch"
-REAL_FILE = Path("/work/shared/data/epoch_language_models.csv")
+REAL_FILE = SHARED / "data" / "epoch_language_models.csv"
 
 
 def state(run, db: str) -> tuple[str, dict[str, list]]:
@@ -38,18 +38,18 @@ def test_2025_layout(run):
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         f"{path}: read 10 rows, 8 language models\n"
-        "  skipped 4:\n"
+        "  skipped 3:\n"
         "    not a language model: 2 (Domain: Games 1, Vision 1)\n"
         "    duplicate row: 1\n"
         "      line 10 (GPT-3 175B (davinci)): same model as line 2\n"
-        "    organization kind unknown: 1\n"
-        "      line 9 (Mystery LM): Acme Labs\n"
-        "  matched 3 catalogue models, not written: 2 agreeing, 1 conflicting\n"
-        "    agreeing: gpt-3-175b, gpt-4\n"
-        "    conflicting: llama-65b (line 3, LLaMA-65B): train_tokens catalogue 1.4T, Epoch 1.87T "
-        "(1.4T words / 0.75)\n"
-        "  added 3 models, 3 sources, 1 organization\n"
-        "    added: epoch-falcon-40b, epoch-chinchilla, epoch-vicuna-7b\n")
+        "  matched 3 catalogue models, not written: 3 agreeing, 0 conflicting\n"
+        "    agreeing: gpt-3-175b, llama-65b, gpt-4\n"
+        "  added 4 models, 3 sources, 2 organizations\n"
+        "    added: epoch-falcon-40b, epoch-chinchilla, epoch-vicuna-7b, epoch-mystery-lm\n")
+    # LLaMA-65B's 1.4T "datapoints" are its 1.4T tokens (Epoch's figure is sometimes the token count):
+    # it agrees as tokens, so it is no conflict. Acme Labs' kind is not given: imported as unknown.
+    mystery = json.loads(run("show", "epoch-mystery-lm", "--format", "json").stdout)
+    assert mystery["org"] == "epoch-acme-labs"
 
 
 def test_added_models_are_third_party_estimates(run):
@@ -126,8 +126,9 @@ def test_dry_run_changes_nothing(run, db, ready):
     result = run("import", "--from", "epoch", path, "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Dry run: {path}: read 10 rows, 8 language models\n")
-    assert result.stdout.endswith("  would add 3 models, 3 sources, 1 organization\n"
-                                  "    would add: epoch-falcon-40b, epoch-chinchilla, epoch-vicuna-7b\n")
+    assert result.stdout.endswith("  would add 4 models, 3 sources, 2 organizations\n"
+                                  "    would add: epoch-falcon-40b, epoch-chinchilla, epoch-vicuna-7b, "
+                                  "epoch-mystery-lm\n")
     assert state(run, db) == ready
 
 
@@ -137,8 +138,9 @@ def test_repeated_import_matches_what_it_added(run, db):
     after_first = state(run, db)
     result = run("import", "--from", "epoch", path)
     assert result.exit_code == 0, result.output
-    assert "  matched 6 catalogue models, not written: 5 agreeing, 1 conflicting\n" \
-           "    agreeing: gpt-3-175b, epoch-falcon-40b, epoch-chinchilla, epoch-vicuna-7b, gpt-4\n" in result.stdout
+    assert "  matched 7 catalogue models, not written: 7 agreeing, 0 conflicting\n" \
+           "    agreeing: gpt-3-175b, llama-65b, epoch-falcon-40b, epoch-chinchilla, epoch-vicuna-7b, " \
+           "epoch-mystery-lm, gpt-4\n" in result.stdout
     assert result.stdout.endswith("  added 0 models\n")
     assert state(run, db) == after_first
 
@@ -156,8 +158,8 @@ def test_id_taken_by_another_user_model_follows_on_conflict(run, db):
     assert state(run, db) == before
     skipped = run("import", "--from", "epoch", path, "--on-conflict", "skip")
     assert skipped.exit_code == 0, skipped.output
-    assert skipped.stdout.endswith("  added 2 models, 3 sources, 1 organization\n"
-                                   "    added: epoch-chinchilla, epoch-vicuna-7b\n"
+    assert skipped.stdout.endswith("  added 3 models, 3 sources, 2 organizations\n"
+                                   "    added: epoch-chinchilla, epoch-vicuna-7b, epoch-mystery-lm\n"
                                    "    skipped (already there): epoch-falcon-40b\n")
     assert json.loads(run("show", "epoch-falcon-40b", "--format", "json").stdout)["name"] == "Falcon Forty"
     updated = run("import", "--from", "epoch", path, "--on-conflict", "update")
@@ -262,3 +264,87 @@ def test_real_epoch_file(run, db, ready):
     assert again.exit_code == 0, again.output
     assert again.stdout.endswith("  added 0 models\n")
     assert state(run, db) == after
+
+
+def test_real_epoch_file_report(run, db, ready):
+    """The real export: FunSearch's 0.0 dataset size is a warning, every organization is imported."""
+    if not REAL_FILE.is_file():
+        pytest.skip(f"{REAL_FILE} is not on this machine")
+    result = run("import", "--from", "epoch", str(REAL_FILE))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [
+        f"{REAL_FILE}: read 1044 rows, 1044 language models",
+        f"  warning: {REAL_FILE}:764 (FunSearch): Training dataset size (datapoints): '0.0' is not a plausible "
+        "figure (it must be positive and finite): left unknown"]
+    assert "organization kind unknown" not in result.stdout
+    assert "\n  matched 6 catalogue models, not written: 3 agreeing, 3 conflicting\n" \
+           "    agreeing: t5-11b, llama-65b, gpt-4\n" \
+           "    conflicting: gpt-3-175b (line 285, GPT-3 175B (davinci)): train_tokens catalogue 300B, Epoch 499B " \
+           "(374B words / 0.75)\n" in result.stdout
+    orgs = {row[0]: row for row in table_rows(db)["organizations"]}
+    assert "unknown" in {row[3] for row in orgs.values()}
+
+
+def _epoch_csv(tmp_path: Path, rows: list[str]) -> Path:
+    path = tmp_path / "epoch.csv"
+    path.write_text("Model,Domain,Organization,Publication date,Parameters,Training compute (FLOP),"
+                    "Training dataset size (datapoints),Organization categorization\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_train_tokens_conflict_only_when_both_readings_disagree(run, tmp_path):
+    path = _epoch_csv(tmp_path, [
+        "LLaMA-65B,Language,Meta AI,2023-02-24,,,1.05e12,Industry",  # 1.05T words = 1.4T tokens: agrees
+        "LLaMA-7B,Language,Meta AI,2023-02-24,,,1e12,Industry",  # 1T: the token count itself: agrees
+        "GPT-3 175B (davinci),Language,OpenAI,2020-05-28,,,3e12,Industry",  # 3T or 4T tokens vs 300B: conflict
+    ])
+    result = run("import", "--from", "epoch", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"{path}: read 3 rows, 3 language models\n"
+        "  matched 3 catalogue models, not written: 2 agreeing, 1 conflicting\n"
+        "    agreeing: llama-65b, llama-7b\n"
+        "    conflicting: gpt-3-175b (line 4, GPT-3 175B (davinci)): train_tokens catalogue 300B, Epoch 4T "
+        "(3T words / 0.75)\n"
+        "  added 0 models\n")
+
+
+@pytest.mark.parametrize("cell", ["0.0", "0", "-5e9"])
+def test_implausible_number_is_left_unknown_with_a_warning(run, tmp_path, cell):
+    path = _epoch_csv(tmp_path, [f"Tiny LM,Language,Acme Labs,2024-01-15,1e9,,{cell},"])
+    result = run("import", "--from", "epoch", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"{path}: read 1 row, 1 language model\n"
+        f"  warning: {path}:2 (Tiny LM): Training dataset size (datapoints): '{cell}' is not a plausible figure "
+        "(it must be positive and finite): left unknown\n"
+        "  matched 0 catalogue models\n"
+        "  added 1 model, 1 source, 1 organization\n"
+        "    added: epoch-tiny-lm\n")
+    tiny = json.loads(run("show", "epoch-tiny-lm", "--format", "json").stdout)
+    assert "datapoints" not in tiny["note"]
+    assert tiny["facts"]["params"]["value"] == 1e9
+
+
+def test_organization_of_unknown_kind_is_imported(run, db, tmp_path):
+    path = _epoch_csv(tmp_path, ["Mystery LM,Language,Acme Labs,2024-01-15,1e9,,,"])
+    assert run("import", "--from", "epoch", str(path)).exit_code == 0
+    orgs = {row[0]: row for row in table_rows(db)["organizations"]}
+    assert orgs["epoch-acme-labs"][1:] == ("Acme Labs", None, "unknown", "user")
+    listed = run("list", "--org", "Acme Labs", "--format", "csv", "--columns", "id,org")
+    assert listed.stdout == "id,org\nepoch-mystery-lm,epoch-acme-labs\n"
+
+
+def test_real_epoch_file_against_curated_data(run, monkeypatch):
+    """Where Epoch's dataset size is the token count itself (Llama 3, Gemma, Qwen 2), it is no conflict."""
+    if not REAL_FILE.is_file():
+        pytest.skip(f"{REAL_FILE} is not on this machine")
+    monkeypatch.setenv("LLMZOO_DATA", str(Path(__file__).resolve().parents[1] / "data"))
+    result = run("import", "--from", "epoch", str(REAL_FILE), "--dry-run")
+    assert result.exit_code == 0, result.output
+    conflicting = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("    conflicting: ")}
+    agreeing = next(line for line in result.stdout.splitlines() if line.startswith("    agreeing: "))
+    for model_id in ("llama-3-70b", "gemma-7b", "qwen2-72b"):
+        assert model_id not in conflicting
+        assert f" {model_id}," in agreeing

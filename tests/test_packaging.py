@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
 import venv
@@ -34,10 +35,24 @@ def test_wheel_contains_data_and_migrations(wheel):
     assert not any(n.startswith("tests/") for n in names)
 
 
+def _borrow_dependencies(python: Path) -> None:
+    """Let the new venv import the dependencies of the environment running the tests (offline, no index).
+
+    The running environment may be a virtualenv (whose packages a venv with system site-packages
+    would not see) or the system; either way its site directories are appended after the new venv's
+    own, by a .pth file, so the installed wheel (not an editable checkout) is what `import catalog` finds.
+    """
+    dirs = [*site.getsitepackages(), site.getusersitepackages()]
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    Path(purelib, "_llmzoo_test_dependencies.pth").write_text("".join(f"{d}\n" for d in dirs if Path(d).is_dir()))
+
+
 def test_installed_wheel_lists_models_from_elsewhere(wheel, tmp_path):
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    _borrow_dependencies(python)
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
                    check=True, capture_output=True)
     elsewhere = tmp_path / "elsewhere"

@@ -21,13 +21,15 @@ importer reads the language models in it (rows whose `Domain` includes `Language
   created with the id `epoch-<slug>` and the kind from `Organization categorization` (Industry,
   Academia, Government, Research collective -> collaboration, Non-profit -> nonprofit), taken from
   rows where that category is unambiguous; failing that, a name with "University" or "College" is
-  academia; failing that, the row is skipped (the kind is required, and "unknown" is not a kind).
+  academia; failing that, the organization is created with the kind `unknown` (it is still an
+  organization; Epoch's exports do not always carry the categorization column).
 - `Base model`, when it names a catalogued or imported model, becomes a `fine-tune` parent link.
 - Rows left out are counted by reason: not a language model, no name, no organization, a repeat
   of an earlier row (files that join several of Epoch's exports repeat models), organization kind
   unknown, or failing llmzoo's checks (e.g. released before its base model). One bad row never
   blocks the others; a malformed cell (a number or date that cannot be read) stops the whole
-  import, listing every such cell, and nothing is written.
+  import, listing every such cell, and nothing is written. A number that reads but is not a
+  plausible figure (`0.0`, a negative size) is left unknown, with a warning line naming the cell.
 - Models are written through `add_bundle`: a generated id that a user model already has follows
   --on-conflict; --dry-run writes nothing. Repeating an import matches what it added before.
 
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -50,7 +53,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
 from catalog.db import reading
-from catalog.errors import DataError, UnitError
+from catalog.errors import DataError, UnitError, shorten
 from catalog.loading import Bundle, format_loc
 from catalog.records import (
     ModelRecord,
@@ -83,9 +86,9 @@ NOT_LANGUAGE = "not a language model"
 NO_NAME = "no model name"
 NO_ORG = "no organization"
 DUPLICATE = "duplicate row"
-ORG_KIND = "organization kind unknown"
+ORG_KIND = "organization kind unknown"  # no longer a reason to skip: kept so scripts importing it still work
 FAILS_CHECKS = "fails llmzoo's checks"
-SKIP_REASONS = (NOT_LANGUAGE, NO_NAME, NO_ORG, DUPLICATE, ORG_KIND, FAILS_CHECKS)
+SKIP_REASONS = (NOT_LANGUAGE, NO_NAME, NO_ORG, DUPLICATE, FAILS_CHECKS)
 
 _SPLIT = re.compile(r",(?! )")  # Epoch joins multiple values with "," (a name may hold ", ")
 
@@ -153,6 +156,7 @@ class EpochImport:
     skipped: dict[str, list[Skip]] = field(default_factory=lambda: {r: [] for r in SKIP_REASONS})
     matched: list[Match] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def agreeing(self) -> list[Match]:
@@ -254,7 +258,7 @@ def read_rows(path: Path, result: EpochImport) -> list[EpochRow]:
         if not name:
             result.skipped[NO_NAME].append(Skip(line, ""))
             continue
-        row = _parse_row(path, line, name, cells, size_column, problems)
+        row = _parse_row(path, line, name, cells, size_column, problems, result.warnings)
         if not row.orgs:
             result.skipped[NO_ORG].append(Skip(line, name))
             continue
@@ -265,7 +269,7 @@ def read_rows(path: Path, result: EpochImport) -> list[EpochRow]:
 
 
 def _parse_row(path: Path, line: int, name: str, cells: dict[str, str], size_column: str | None,
-               problems: list[str]) -> EpochRow:
+               problems: list[str], warnings: list[str]) -> EpochRow:
     where = f"{path}:{line} ({name})"
     released = cells["Publication date"] or None
     if released is not None:
@@ -279,9 +283,10 @@ def _parse_row(path: Path, line: int, name: str, cells: dict[str, str], size_col
         orgs=[o.strip() for o in _SPLIT.split(cells["Organization"]) if o.strip()],
         categories=[c.strip() for c in _SPLIT.split(cells.get("Organization categorization", "")) if c.strip()],
         released=released,
-        params=_number(cells["Parameters"], "Parameters", where, problems),
-        train_compute=_number(cells["Training compute (FLOP)"], "Training compute (FLOP)", where, problems),
-        dataset_size=_number(cells[size_column], size_column, where, problems) if size_column else None,
+        params=_number(cells["Parameters"], "Parameters", where, problems, warnings),
+        train_compute=_number(cells["Training compute (FLOP)"], "Training compute (FLOP)", where, problems,
+                              warnings),
+        dataset_size=_number(cells[size_column], size_column, where, problems, warnings) if size_column else None,
         confidence=cells.get("Confidence") or None,
         link=cells.get("Link") or None,
         reference=cells.get("Reference") or None,
@@ -291,16 +296,26 @@ def _parse_row(path: Path, line: int, name: str, cells: dict[str, str], size_col
     )
 
 
-def _number(text: str, column: str, where: str, problems: list[str]) -> float | None:
+def _number(text: str, column: str, where: str, problems: list[str], warnings: list[str]) -> float | None:
+    """A cell's number; None for an empty cell, or (with a warning) for a number that is no plausible figure."""
     if not text:
         return None
     plain = text.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", text) else text
     try:
         return parse_count(plain, column)
     except UnitError:
-        problems.append(f"{where}: {column}: {text!r} is not a number; Epoch writes plain numbers "
+        pass
+    try:
+        number = float(plain)
+    except ValueError:
+        number = None
+    if number is None or math.isnan(number):
+        problems.append(f"{where}: {column}: {shorten(text)!r} is not a number; Epoch writes plain numbers "
                         "such as 1.75e+11: fix the cell or delete the row")
-        return None
+    else:
+        warnings.append(f"{where}: {column}: {shorten(text)!r} is not a plausible figure (it must be positive "
+                        "and finite): left unknown")
+    return None
 
 
 # --- matching ---------------------------------------------------------------------------------
@@ -358,6 +373,10 @@ def _match(rows: list[EpochRow], catalogue: _Catalogue, result: EpochImport) -> 
     return to_add
 
 
+def _close(theirs: float, mine: float) -> bool:
+    return abs(theirs - mine) <= TOLERANCE * mine
+
+
 def compare(row: EpochRow, model_id: str, ours: Any) -> Match:
     """Field by field: params and compute within 10%, released in the same month, tokens after conversion."""
     match = Match(row.line, row.name, model_id)
@@ -367,8 +386,8 @@ def compare(row: EpochRow, model_id: str, ours: Any) -> Match:
                                      ("train_compute", ours.train_compute, row.train_compute, format_flop)):
         if mine is None or theirs is None:
             continue
-        if abs(theirs - mine) <= TOLERANCE * mine:
-            match.agreeing.append(name)
+        if _close(theirs, mine) or (name == "train_tokens" and _close(row.dataset_size, mine)):
+            match.agreeing.append(name)  # Epoch's "datapoints" are sometimes the token count itself
             continue
         text = show(theirs)
         if name == "train_tokens":
@@ -414,13 +433,13 @@ def _org_kind_evidence(rows: list[EpochRow]) -> dict[str, Counter[str]]:
     return evidence
 
 
-def _org_kind(name: str, evidence: dict[str, Counter[str]]) -> str | None:
+def _org_kind(name: str, evidence: dict[str, Counter[str]]) -> str:
     counts = evidence.get(alias_key(name))
     if counts:
         return counts.most_common(1)[0][0]
     if re.search(r"\b(universit|college)", name, re.IGNORECASE):
         return "academia"
-    return None
+    return "unknown"
 
 
 def _source_for(row: EpochRow, bundle: Bundle, catalogue: _Catalogue) -> str:
@@ -501,9 +520,6 @@ def _build_bundle(to_add: list[EpochRow], rows: list[EpochRow], catalogue: _Cata
         org_id = catalogue.org_keys.get(alias_key(org_name)) or new_orgs.get(alias_key(org_name))
         if org_id is None:
             kind = _org_kind(org_name, evidence)
-            if kind is None:
-                result.skipped[ORG_KIND].append(Skip(row.line, row.name, org_name))
-                continue
             org_id = _unique("epoch-" + (slug(org_name) or "org"), taken_orgs)
             new_orgs[alias_key(org_name)] = org_id
             bundle.organizations[org_id] = OrganizationRecord.model_validate({"id": org_id, "name": org_name,

@@ -38,6 +38,7 @@ Decisions:
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,11 +48,12 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, select
 
 from catalog.db import writing
-from catalog.errors import CatalogError, ConflictError, DataError
+from catalog.errors import CatalogError, ConflictError, DataError, shorten
 from catalog.loading import Bundle
 from catalog.records import ModelRecord, SourceRecord
 from catalog.schema import Model, Source
 from catalog.store import bundle_rows, insert_rows
+from catalog.units import MAX_INTEGER
 from catalog.userdata import CONFLICT_POLICIES, _delete_models, known_from_db, record_from_db
 from catalog.validation import check_bundle
 
@@ -137,6 +139,9 @@ def read_config(path: Path) -> tuple[dict[str, Any], str]:
     except json.JSONDecodeError as exc:
         raise DataError([f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}; expected a Hugging Face "
                          "config.json"]) from None
+    except RecursionError:
+        raise DataError([f"{path}: values nested too deeply to read; a config.json is a flat object of "
+                         "settings"]) from None
     if not isinstance(data, dict):
         raise DataError([f"{path}: a config.json holds one JSON object; this file holds a {type(data).__name__}"])
     return data, text
@@ -166,9 +171,14 @@ class _Reader:
         return None
 
     def whole(self, value: Any, key: str) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value <= 0:
-            self.problems.append(f"{self.where(key)}: {self.prefix + key}: {value!r} is not a positive whole "
-                                 "number; a config.json holds plain numbers here (e.g. 32)")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value != int(value) or value <= 0:
+            self.problems.append(f"{self.where(key)}: {self.prefix + key}: {shorten(value)!r} is not a positive "
+                                 "whole number; a config.json holds plain numbers here (e.g. 32)")
+            return None
+        if value > MAX_INTEGER:
+            self.problems.append(f"{self.where(key)}: {self.prefix + key}: {shorten(value)} is too large; a whole "
+                                 f"number here is at most {MAX_INTEGER:,}")
             return None
         return int(value)
 
