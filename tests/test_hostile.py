@@ -43,25 +43,29 @@ def test_unquoted_impossible_yaml_date(run, ready, tmp_path, date):
     assert ready()
 
 
+EXACT = "is not an exact number of tokens; write the exact integer the source gives (32768, not 32k or 32K)"
+
+
 def test_integers_beyond_the_database_range_in_yaml(run, ready, tmp_path):
     path = yaml_file(tmp_path, "context_length: 1e30, layers: 123456789012345678901234567890")
     refused(run("add", str(path)), "Error: 2 problems:\n"
-            f"  {path}:2: models[0] (bad).context_length: '1e30' is too large; a whole number here is at most {MAX}\n"
+            f"  {path}:2: models[0] (bad).context_length: '1e30' {EXACT}\n"
             f"  {path}:2: models[0] (bad).layers: 123456789012345678901234567890 is too large; a whole number here "
             f"is at most {MAX}\n")
     assert ready()
 
 
 @pytest.mark.parametrize(("setting", "shown"), [("layers=123456789012345678901234567890",
-                                                 "'123456789012345678901234567890'"),
-                                                ("context_length=1e30", "'1e30'")])
+                                                 "'123456789012345678901234567890' is too large; a whole number "
+                                                 "here is at most {MAX}"),
+                                                ("context_length=1e30", "'1e30' {EXACT}")])
 def test_integers_beyond_the_database_range_in_edit(run, db, tmp_path, setting, shown):
     assert run("add", "--id", "mine", "--name", "Mine", "--org", "meta",
                "--source-url", "https://example.org/a").exit_code == 0
     before = table_rows(db)
     field = setting.split("=")[0]
     refused(run("edit", "mine", "--set", setting),
-            f"Error: 1 problem:\n  --set {field}: {shown} is too large; a whole number here is at most {MAX}\n")
+            f"Error: 1 problem:\n  --set {field}: {shown.format(MAX=MAX, EXACT=EXACT)}\n")
     assert table_rows(db) == before
 
 
@@ -138,7 +142,7 @@ def test_long_value_is_cut_in_the_message(run, ready, tmp_path):
     path = yaml_file(tmp_path, "params: '" + "9" * 1_000_000 + "x'")
     result = run("add", str(path))
     refused(result, f"Error: 1 problem:\n  {path}:2: models[0] (bad).params: '" + "9" * 80
-            + "... (1,000,001 characters)' has an unknown unit 'x'; write a number such as 7000000000, 7e9, 7B, 1.4T, 350M, "
+            + "... (1,000,001 characters)' has an unknown unit 'x'; write a number such as 7000000000, 7e9, 7B, 1.4T, 350M, "  # noqa: E501
             "65 B (K, M, B, T, P are powers of 1000)\n")
     assert ready()
 
@@ -150,6 +154,6 @@ def test_site_build_into_the_current_empty_folder(run, tmp_path, monkeypatch):
     for _ in range(2):  # and again over its own earlier build
         result = run("site", "build", "-o", ".")
         assert result.exit_code == 0, result.output
-        assert result.stderr.splitlines()[-1].startswith("Wrote 7 model pages, 1 dataset pages, 4 charts and the tree to . in ")
+        assert result.stderr.splitlines()[-1].startswith("Wrote 7 model pages, 1 dataset pages, 4 charts and the tree to . in ")  # noqa: E501
         assert (here / "index.html").is_file() and (here / "models").is_dir()
         assert Path(os.getcwd()) == here and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
