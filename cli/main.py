@@ -35,6 +35,27 @@ LAZY_COMMANDS: dict[str, str] = {
     "query": "cli.query:query",
 }
 
+# The first sentence of each lazy command's docstring, so that `llmzoo --help` lists the commands
+# without importing their modules (tests/test_cli_help.py keeps these in step with the docstrings).
+LAZY_HELP: dict[str, str] = {
+    "scaling": "Scaling laws: compute-optimal model size, training tokens and predicted loss.",
+    "db": "Manage the catalogue database (upgrade, info, backup, restore).",
+    "chart": "Charts of the catalogue as .html, .png, .svg, .pdf or .json files.",
+    "site": "Build the catalogue as a static website (opens from disk, no server, no network).",
+    "lineage": "Show what MODEL was derived from and what was derived from it, as trees.",
+    "add": "Add your own models, from a YAML file (same format as data/) or from options.",
+    "edit": "Change facts of a model.",
+    "history": "List the changes of a model's facts (old -> new, when, by what, with their sources).",
+    "revert": "Give a fact back the value it had before its last change (the revert is itself recorded).",
+    "remove": "Remove a model you added (curated models cannot be removed).",
+    "import": "Import models from a file: an llmzoo export (csv/json/jsonl), Epoch AI's CSV, or a HF config.json.",
+    "evals": "List published evaluation results: one row per score, several per model and benchmark.",
+    "datasets": "Training datasets: list them, or show one with its sources and the models trained on it.",
+    "compare": "Compare models side by side: one column per model, one row per fact, then computed values "
+               "(training compute, tokens per parameter, Chinchilla-optimal size and ratio).",
+    "query": "Run one read-only SQL statement (SELECT / WITH) over the catalogue's tables.",
+}
+
 
 def _remember_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value:
@@ -58,6 +79,20 @@ class LlmzooGroup(click.Group):
         available = {name for name, target in LAZY_COMMANDS.items()
                      if importlib.util.find_spec(target.split(":")[0]) is not None}
         return sorted(set(super().list_commands(ctx)) | available)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of --help: lazy commands by LAZY_HELP, so no command module is imported."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names), default=0)
+        rows = []
+        for name in names:
+            if name in LAZY_HELP:
+                rows.append((name, click.utils.make_default_short_help(LAZY_HELP[name], limit)))
+            elif (command := super().get_command(ctx, name)) is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in LAZY_COMMANDS and importlib.util.find_spec(LAZY_COMMANDS[name].split(":")[0]):
