@@ -8,7 +8,7 @@
                           parents and children, ancestry and descendant trees, the compute chart
     datasets.html         every dataset; datasets/<id>.html lists the models trained on it
     charts.html           the charts of catalog.charts, interactive (Vega-Lite)
-    tree.html             the evolutionary tree (catalog.lineage.chart_lineage)
+    tree.html             the evolutionary tree (catalog.charts_tree.chart_tree)
     assets/               CSS, the site's scripts and the Vega / Vega-Lite / vega-embed bundle
 
 Everything is inside the folder. Catalogue text is HTML-escaped where it is written, and JSON
@@ -823,18 +823,18 @@ def write_charts_page(out: Path, frame: Any, summary: SiteSummary) -> None:
 
 def write_tree_page(out: Path, engine: Engine, filters: Filters, pages: dict[str, str]) -> None:
     """tree.html: the evolutionary tree, dots linking to the model pages."""
-    from catalog.lineage import chart_lineage, lineage_frames
+    from catalog.charts_tree import chart_tree_from_db
 
-    nodes, edges = lineage_frames(engine, filters)
     try:
-        spec = chart_lineage(nodes, edges, urls={i: "models/" + p for i, p in pages.items()}).to_dict()
+        spec = chart_tree_from_db(engine, filters, urls={i: "models/" + p for i, p in pages.items()}).to_dict()
     except CatalogError as exc:
         chart = f'<p class="empty">Not drawn: {esc(exc)}</p>'
     else:
         chart = ('<div class="chart" id="chart-tree"></div><script type="application/json" class="vega-spec" '
                  f'data-target="chart-tree">{script_json(spec)}</script>')
-    body = ('<h1>Evolutionary tree</h1><p class="lede">One lane per family, by release date; lines join a model '
-            "to the models derived from it (fine-tunes, instruction tunes, distillations, merges...). Click a dot "
-            "for the model's page; drag or scroll to zoom in time.</p>" + chart)
+    body = ('<h1>Evolutionary tree</h1><p class="lede">One node per family at its first release, time running up '
+            "the page, one branch per architecture; lines join a family to the families derived from it "
+            "(fine-tunes, instruction tunes, distillations, merges...). Click a node for the family's first "
+            "model.</p>" + chart)
     (out / "tree.html").write_text(layout("Evolutionary tree", body, "", scripts=["vega.js", "charts.js"]),
                                    encoding="utf-8")

@@ -102,33 +102,50 @@ def lineage(ctx: click.Context, model: str, depth: int | None, only_ancestors: b
 @click.option("--title", metavar="TEXT", help="Chart title (default: says what is drawn).")
 @click.option("--width", type=click.IntRange(min=100, max=20000), metavar="PX", help="Plot width in pixels.")
 @click.option("--height", type=click.IntRange(min=100, max=20000), metavar="PX",
-              help="Plot height in pixels (default: 16 per family lane).")
+              help="Plot height in pixels (default: by the number of families).")
 @click.option("--scale", type=click.FloatRange(min=0.5, max=8), default=2.0, show_default=True,
               help="Pixel density of PNG output (2 is crisp on slides and in print).")
-@click.option("--max-families", type=click.IntRange(min=1), default=150, show_default=True,
-              help="Draw at most this many family lanes (the busiest).")
+@click.option("--max-families", type=click.IntRange(min=1), metavar="N",
+              help="Draw at most N families, the most connected (default: 250 in the tree, 150 lanes).")
+@click.option("--layout", type=click.Choice(["tree", "lanes"]), default="tree", show_default=True,
+              help="tree: one node per family, time running up, branches by architecture; "
+                   "lanes: one row per family over time, every model drawn.")
 @filter_options
 @click.pass_context
 def chart_lineage_command(ctx: click.Context, output: str, scale: float, title: str | None, width: int | None,
-                          height: int | None, max_families: int, **kwargs: Any) -> None:
-    """The evolutionary tree: one lane per family over time, lines from parents to derived models.
+                          height: int | None, max_families: int | None, layout: str, **kwargs: Any) -> None:
+    """The evolutionary tree of language models, as the surveys draw it.
 
-    Colour: architecture; shape: open or closed weights; area: parameters. Lanes are grouped by
-    architecture (encoder-only, encoder-decoder, prefix-decoder, causal-decoder) and ordered
-    by first release.
+    The tree (default): one node per family at its first release, time running up the page, one
+    branch per architecture (encoder-only, encoder-decoder, decoder-only; models whose makers
+    publish no architecture apart), lines from a family to the families derived from it, every
+    node labelled. Colour: architecture (prefix decoders apart); shape: open or closed weights;
+    area: the largest model; a ring: mixture-of-experts. `--family llama` draws the evolution of
+    a family: LLaMA, its later generations (Llama 2, 3, ...) and every family derived from them.
+    The tree is as wide as its labels need (--width applies to --layout lanes).
 
     \b
     Examples:
       llmzoo chart lineage -o tree.png
+      llmzoo chart lineage --family llama -o llama-family.png
       llmzoo chart lineage --since 2022 --open -o open-tree.html
+      llmzoo chart lineage --layout lanes -o lanes.png
     """
     from pathlib import Path
 
     from catalog.chartfiles import chart_format, check_writable, save_chart
-    from catalog.lineage import chart_lineage_from_db
 
     chart_format(output)  # a wrong extension or folder fails before the query
     check_writable(Path(output))
-    chart = chart_lineage_from_db(open_engine(ctx), filters_from(kwargs), title, width, height, max_lanes=max_families)
+    if layout == "tree":
+        from catalog.charts_tree import MAX_NODES, chart_tree_from_db
+
+        chart = chart_tree_from_db(open_engine(ctx), filters_from(kwargs), title, height,
+                                   max_nodes=max_families or MAX_NODES)
+    else:
+        from catalog.lineage import MAX_LANES, chart_lineage_from_db
+
+        chart = chart_lineage_from_db(open_engine(ctx), filters_from(kwargs), title, width, height,
+                                      max_lanes=max_families or MAX_LANES)
     save_chart(chart, output, scale)
     click.echo(f"Wrote {output}", err=True)

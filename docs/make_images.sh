@@ -12,3 +12,4 @@ llmzoo validate
 llmzoo chart timeline -o docs/timeline.png
 llmzoo chart compute -o docs/compute.png
 llmzoo chart capability --benchmark mmlu -o docs/capability.png
+llmzoo chart lineage --family llama --title "The LLaMA family" -o docs/tree-llama.png

@@ -320,7 +320,8 @@ def test_chart_lineage_html_is_offline(chart_run, tmp_path):
 
 def test_chart_lineage_json_spec_follows_options(chart_run, tmp_path):
     target = tmp_path / "tree.json"
-    assert chart_run("-o", str(target), "--title", "Meta", "--org", "meta", "--max-families", "1").exit_code == 0
+    assert chart_run("-o", str(target), "--title", "Meta", "--org", "meta", "--max-families", "1",
+                     "--layout", "lanes").exit_code == 0
     spec = json.loads(target.read_text())
     assert spec["title"]["text"] == "Meta"
     assert spec["title"]["subtitle"].startswith("2 models, 0 lineage edges, 1 families")
@@ -402,8 +403,8 @@ def test_cli_tree_of_a_large_selection_is_the_same_file(chart_run, tmp_path, mon
     import catalog.chartdata
 
     small, large = tmp_path / "small.json", tmp_path / "large.json"
-    assert chart_run("-o", str(small), "--max-families", "3").exit_code == 0
+    assert chart_run("-o", str(small), "--max-families", "3", "--layout", "lanes").exit_code == 0
     monkeypatch.setattr(catalog.chartdata, "LARGE", 0)
-    assert chart_run("-o", str(large), "--max-families", "3").exit_code == 0
+    assert chart_run("-o", str(large), "--max-families", "3", "--layout", "lanes").exit_code == 0
     assert large.read_bytes() == small.read_bytes()
     assert "3 of 6 families" in json.loads(small.read_text())["title"]["subtitle"]

@@ -188,8 +188,9 @@ def test_charts_and_tree_specs_are_embedded(site):
     assert all(s["$schema"].startswith("https://vega.github.io/schema/vega-lite/") for s in specs.values())
     (tree,) = [json.loads(text) for attrs, text in parse(site / "tree.html").scripts
                if attrs.get("class") == "vega-spec"]
-    points = tree["datasets"][tree["layer"][2]["data"]["name"]]
-    assert {p["id"]: p["url"] for p in points}["alpaca-7b"] == "models/alpaca-7b.html"
+    points = tree["datasets"][tree["layer"][5]["data"]["name"]]  # the family nodes (tests/test_charts_tree.py)
+    assert {p["name"]: p["url"] for p in points}["Alpaca"] == "models/alpaca-7b.html"
+    assert {p["name"]: p["url"] for p in points}["LLaMA"] == "models/llama-65b.html"  # first (same day as 7B; ids tie)
     compute = (site / "assets" / "compute.js").read_text(encoding="utf-8")
     assert compute.startswith("window.LLMZOO_COMPUTE = {")
 

@@ -405,12 +405,16 @@ def test_charts_page(browser, site):
 
 def test_tree_draws_models_and_edges_and_links_to_pages(browser, site):
     browser.open((site / "tree.html").as_uri())
-    browser.wait_until("document.querySelectorAll('#chart-tree svg g.mark-symbol.role-mark > path').length == 7")
-    assert browser.js("document.querySelectorAll('#chart-tree svg .layer_1_marks line').length") == 1
+    # one node per family (6 in the fixture), one link (LLaMA -> Alpaca), every node labelled
+    browser.wait_until("document.querySelectorAll('#chart-tree svg .layer_5_marks path').length == 6")
+    assert browser.js("document.querySelectorAll('#chart-tree svg .layer_4_marks line').length") == 1
+    labels = browser.js("Array.from(document.querySelectorAll('#chart-tree svg .layer_8_marks text'))"
+                        ".map(t => t.textContent).sort().join('|')")
+    assert labels == "Alpaca|GLM|GPT-3|GPT-4|LLaMA|T5"
     shoot(browser, "tree")
     browser.events.clear()
     # a dot is a link to its model's page
-    browser.click("#chart-tree svg g.mark-symbol.role-mark > path[aria-label*='model: Alpaca 7B']")
+    browser.click("#chart-tree svg .layer_5_marks path[aria-label*='family: Alpaca']")
     browser.wait_for_event("Page.loadEventFired")
     assert browser.js("location.pathname").endswith("/models/alpaca-7b.html")
     assert browser.problems() == []
