@@ -50,6 +50,8 @@ WEIGHT_SHAPES = {"open": "circle", "closed": "square", UNKNOWN: "cross"}
 ESTIMATED = ("estimated", "derived")
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 LABEL_SIZE = 10
+#: How far below its row's middle a timeline mark sits (in rows): room for a label above it.
+MARK_DROP = 0.16
 INK = "#333333"
 
 
@@ -247,12 +249,14 @@ def _text_width(text: str, size: float = LABEL_SIZE) -> float:
 
 def place_labels(x: np.ndarray, y: np.ndarray, r: np.ndarray, candidates: Sequence[tuple[int, str]],
                  width: float, height: float, placements: Sequence[str] = ("right", "left", "above", "below"),
-                 limit: int = MAX_LABELS, size: float = LABEL_SIZE) -> list[tuple[int, str, str, float, float]]:
+                 limit: int = MAX_LABELS, size: float = LABEL_SIZE,
+                 bands: np.ndarray | None = None) -> list[tuple[int, str, str, float, float]]:
     """Greedy label placement in pixel space: no label overlaps another label or any other point.
 
     `x`, `y`, `r` are every point's pixel center and radius; `candidates` are (point index, text)
     in order of importance. Each candidate takes the first placement that is free and inside the
-    plot, or no label. Returns (point index, text, align, anchor x, anchor y) with the anchor at
+    plot (and inside its point's band, (top, bottom) rows of `bands`, when given), or no label.
+    Returns (point index, text, align, anchor x, anchor y) with the anchor at
     the label's vertical middle, on its left edge (align "left") or right edge (align "right").
     """
     _, np, _ = _modules()
@@ -267,6 +271,8 @@ def place_labels(x: np.ndarray, y: np.ndarray, r: np.ndarray, candidates: Sequen
         for where in placements:
             box, align, ax, ay = _label_box(where, px, py, pr, w, h)
             if box[0] < 0 or box[2] > width or box[1] < -2 or box[3] > height + 2:
+                continue
+            if bands is not None and (box[1] < bands[index][0] or box[3] > bands[index][1]):
                 continue
             if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
                 continue
@@ -355,7 +361,7 @@ def draw_timeline(data: pd.DataFrame, group_by: str, total: int, dated: int, mer
     data = data.join(_tooltip_columns(data)).sort_values("size_params", ascending=False, na_position="last")
 
     width = width or 900
-    height = height or max(len(groups) * 26, 120)
+    height = height or max(len(groups) * 34, 120)
     start = pd.Timestamp(year=int(data["released"].dt.year.min()), month=1, day=1)
     end = pd.Timestamp(year=int(data["released"].dt.year.max()) + 1, month=1, day=1)
     known = data["size_params"].dropna()
@@ -365,14 +371,22 @@ def draw_timeline(data: pd.DataFrame, group_by: str, total: int, dated: int, mer
     size_range = (12.0, 220.0)
 
     px = ((data["released"] - start) / (end - start) * width).to_numpy(float)
-    py = ((data["row"] + 0.5) / len(groups) * height).to_numpy(float)
+    # marks sit in the lower part of their row, so a label always fits above them inside the row
+    data["row_plot"] = data["row"] + MARK_DROP
+    py = ((data["row_plot"] + 0.5) / len(groups) * height).to_numpy(float)
     logs = np.log10(data["size_params"].to_numpy(float))
     lo, hi = math.log10(size_domain[0]), math.log10(size_domain[1])
     area = np.where(np.isnan(logs), 30.0, size_range[0] + (logs - lo) / (hi - lo) * (size_range[1] - size_range[0]))
     radius = np.sqrt(area / math.pi)
+    px, dodged = _side_by_side(px, py, radius)
+    data["released_plot"] = start + (end - start) * (px / width)
     order = _importance(data)
-    chosen = place_labels(px, py, radius, [(i, data["name"].iat[i]) for i in order[: max_labels * 6]],
-                          width, height, ("above", "right", "left", "below"), max_labels)
+    labelled = _base_or_alone(data).to_numpy()
+    row_px = height / len(groups)
+    bands = np.column_stack([data["row"].to_numpy(float) * row_px, (data["row"].to_numpy(float) + 1) * row_px])
+    chosen = place_labels(px, py, radius, [(i, data["name"].iat[i]) for i in order[: max_labels * 6]
+                                           if labelled[i]],
+                          width, height, ("right", "left", "above"), max_labels, bands=bands)
     labels = pd.DataFrame([{"label": text, "align": align,
                             "lx": start + (end - start) * (ax / width),
                             "ly": ay / height * len(groups) - 0.5} for _, text, align, ax, ay in chosen],
@@ -385,11 +399,11 @@ def draw_timeline(data: pd.DataFrame, group_by: str, total: int, dated: int, mer
     y_axis = alt.Axis(values=list(range(len(groups))), grid=False, ticks=False, domain=False, labelLimit=220,
                       labelFontSize=11, labelOverlap=False, labelBound=False, labelPadding=10,
                       labelExpr=f"{json.dumps(groups, ensure_ascii=False)}[datum.value]")
-    x = alt.X("released:T", title=None, scale=x_scale, axis=x_axis)
-    y = alt.Y("row:Q", title=None, scale=y_scale, axis=y_axis)
+    x = alt.X("released_plot:T", title=None, scale=x_scale, axis=x_axis)
+    y = alt.Y("row_plot:Q", title=None, scale=y_scale, axis=y_axis)
     stripes = pd.DataFrame({"row": [float(i) for i in range(0, len(groups), 2)]})
     stripes["top"], stripes["bottom"] = stripes["row"] - 0.5, stripes["row"] + 0.5
-    base = alt.Chart(data[["released", "row", "arch_plot", "weights_plot", "size_params",
+    base = alt.Chart(data[["released_plot", "row_plot", "arch_plot", "weights_plot", "size_params",
                            *[c for c, _ in TOOLTIP_TITLES]]])
     marks = dict(x=x, y=y, color=_arch_color(data), tooltip=_tooltip(),
                  shape=alt.Shape("weights_plot:N", title="weights",
@@ -416,10 +430,42 @@ def draw_timeline(data: pd.DataFrame, group_by: str, total: int, dated: int, mer
                  "and year." if len(data) < dated else "")
     subtitle = [f"{_plural(total, 'model')} by release date and {what}. Mark area: parameters (log scale)"
                 f"{unsized}.",
-                "Labels: the largest model of each family, where a label fits; the HTML chart shows every model's "
-                "facts on hover.",
+                "Labels: the largest base model of each family, inside its row where it fits"
+                + ("; sizes released the same day sit side by side, smallest first" if dodged else "")
+                + "; the HTML chart shows every model's facts on hover.",
                 thin_note, _merged_note(merged, group_by), _missing_note(total - dated, "release date")]
     return _finish(chart, title or "Large language models over time", subtitle)
+
+
+def _base_or_alone(data: pd.DataFrame) -> pd.Series:
+    """Models a label may name: not a later stage (chat, instruct) of a family that has a base model drawn."""
+    later = _stage_only(data)
+    family = _column(data, "family").fillna(data["id"]).astype(str)
+    return ~(later & (~later).groupby(family).transform("any"))
+
+
+def _side_by_side(px: np.ndarray, py: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, int]:
+    """Marks of one row and one day (several sizes released together) moved apart to touch, smallest
+    first, centred on their day, instead of drawn as concentric rings; and how many groups moved."""
+    _, np, _ = _modules()
+    out = px.copy()
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, key in enumerate(zip(np.round(px, 3), py, strict=True)):
+        groups.setdefault(key, []).append(i)
+    moved = 0
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda i: (radius[i], i))
+        centers, at = [], 0.0
+        for k, i in enumerate(members):
+            at += 0.0 if k == 0 else radius[members[k - 1]] + radius[i] + 0.5
+            centers.append(at)
+        shift = px[members[0]] - centers[-1] / 2
+        for i, c in zip(members, centers, strict=True):
+            out[i] = c + shift
+        moved += 1
+    return out, moved
 
 
 def _check_grouping(group_by: str) -> None:
@@ -485,13 +531,17 @@ def _group_order(data: pd.DataFrame) -> list[str]:
 def _importance(data: pd.DataFrame) -> list[int]:
     """Positions of models in labelling order, round by round over the rows.
 
-    Within a row: each family's flagship first (its largest model; for a family whose sizes are
-    all unpublished, its first model), largest first, then the other models by size. Every row
-    gets its first label before any row gets a second.
+    Within a row: each family's flagship first (its largest base model, i.e. not derived from a
+    parent by a later stage such as instruction tuning, so "Llama 2 70B" before "Llama 2 70B Chat";
+    for a family whose sizes are all unpublished, its first model), largest first, then the other
+    models by size. Every row gets its first label before any row gets a second.
     """
     _, np, pd = _modules()
+    later = _stage_only(data)
     size = _column(data, "params").astype(float).fillna(-1.0)
     family = _column(data, "family").fillna(data["id"]).astype(str)
+    has_base = (~later).groupby(family).transform("any")
+    size = size.where(~(later & has_base), size.where(size < 0, 0.0) - 0.5)  # a family's base models first
     biggest = size.groupby(family).transform("max")
     first = data["released"].groupby(family).transform("min")
     flagship = ((size == biggest) & (biggest > 0)) | ((biggest <= 0) & (data["released"] == first))

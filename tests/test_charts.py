@@ -150,7 +150,7 @@ def test_timeline_encodings(engine: Any) -> None:
     sized = [p for p in points if "size" in p["encoding"]]
     assert len(sized) == 1
     enc = sized[0]["encoding"]
-    assert enc["x"]["field"] == "released" and enc["x"]["type"] == "temporal"
+    assert enc["x"]["field"] == "released_plot" and enc["x"]["type"] == "temporal"  # same-day sizes side by side
     assert enc["x"]["axis"]["format"] == "%Y"
     assert enc["x"]["axis"]["tickCount"] == {"interval": "year", "step": 1}
     assert enc["color"]["field"] == "arch_plot"
@@ -673,3 +673,42 @@ def test_sql_selection_undated(engine: Any) -> None:
     for name in ("timeline", "growth", "architectures"):
         with pytest.raises(CatalogError, match="none of the 1 selected model has a release date"):
             chartdata.chart_from_db(engine, name, Filters(ids=["syn-0005"]), large=-1)
+
+
+# --- timeline labels: inside their row, on base models; same-day sizes side by side -------------
+
+
+def _with_chat_variants(engine: Any) -> Any:
+    """The fixture frame plus a chat variant of each LLaMA size, released the same day and as large."""
+    import pandas as pd
+
+    frame = models_frame(engine, columns=charts.CHART_COLUMNS)
+    llama = frame[frame["family"] == "llama"].copy()
+    llama["id"] = llama["id"] + "-chat"
+    llama["name"] = llama["name"] + " Chat"
+    llama["derived_by"] = "instruction-tune"
+    return pd.concat([frame, llama], ignore_index=True)
+
+
+def test_timeline_labels_name_base_models_inside_their_rows(engine: Any) -> None:
+    frame = _with_chat_variants(engine)
+    spec = charts.chart_timeline(frame).to_dict()
+    labels = {r["label"]: r for r in text_rows(spec)}
+    assert "LLaMA 65B" in labels and not any(name.endswith(" Chat") for name in labels)
+    rows = {r["tip_model"]: r for r in point_rows(spec)}
+    groups = json.loads(point_layers(spec)[0]["encoding"]["y"]["axis"]["labelExpr"].split("[datum")[0])
+    half = charts.LABEL_SIZE * 0.6 / (spec["height"] / len(groups))  # half a label's height, in rows
+    for name, label in labels.items():
+        row = rows[name]["row_plot"] - charts.MARK_DROP
+        assert row - 0.5 - 1e-9 <= label["ly"] - half and label["ly"] + half <= row + 0.5 + 1e-9, name
+
+
+def test_timeline_same_day_sizes_sit_side_by_side(engine: Any) -> None:
+    frame = _with_chat_variants(engine)
+    spec = charts.chart_timeline(frame).to_dict()
+    rows = [r for r in point_rows(spec) if r["tip_model"].startswith("LLaMA")]
+    assert len(rows) == 4 and len({r["tip_released_text"] for r in rows}) == 1  # four marks of one day
+    assert len({r["released_plot"] for r in rows}) == 4  # at four places, not concentric
+    assert "sizes released the same day sit side by side, smallest first" in subtitle(spec)
+    alone = charts.chart_timeline(models_frame(engine, Filters(ids=["gpt-3-175b"]), columns=charts.CHART_COLUMNS))
+    assert "side by side" not in subtitle(alone.to_dict())
