@@ -163,7 +163,8 @@ def _compute(conn: Connection, filters: Filters, total: int, title: str | None =
 
 
 def _growth(conn: Connection, filters: Filters, total: int, title: str | None = None, width: int | None = None,
-            height: int | None = None, max_points: int = charts.MAX_POINTS) -> Any:
+            height: int | None = None, max_points: int = charts.MAX_POINTS, frontier: str | None = None) -> Any:
+    charts._check_period(frontier)
     dated, first, last = conn.execute(_select(filters, func.count(Model.released), func.min(Model.released),
                                               func.max(Model.released))).one()
     charts._check_dated(total, dated, "growth chart")
@@ -177,20 +178,25 @@ def _growth(conn: Connection, filters: Filters, total: int, title: str | None = 
     # in the frame's order: least squares sums in that order, to the last digit of the trend line
     sized = _select(filters, Model.id, *released, Model.params, literal(False)).where(DATED, Model.params > 0)
     computed = _select(filters, Model.id, *released, compute, LATER_STAGE).where(DATED, compute > 0)
-    panels, ids, later_stage = [], set(), 0
+    panels, ids, later_stage, leaders = [], set(), 0, {}
     for what, stmt in zip(charts.GROWTH_PANELS, (sized, computed), strict=True):
         rows, years, logs, hashes, left_out = _scan_values(conn, stmt.order_by(*order_by(None)))
         later_stage += left_out
-        trend = charts._fit_years(years, logs)
+        if frontier:
+            top = charts.frontier_positions(years, logs, frontier)
+            trend, leaders[what] = charts._fit_years(years[top], logs[top]), {rows[i] for i in top}
+            ids |= leaders[what]
+        else:
+            trend = charts._fit_years(years, logs)
         chosen = range(len(rows))
         if len(rows) > max_points // 2:
             chosen = charts._one_per_cell_hashed(hashes, years, logs, max_points // 2)
-        panels.append((what, {rows[i] for i in chosen}, trend, len(rows)))
+        panels.append((what, {rows[i] for i in chosen} | leaders.get(what, set()), trend, len(rows)))
         ids |= panels[-1][1]
     frame = _full_rows(conn, sorted(ids))
     return charts.draw_growth([(what, frame[frame["id"].isin(chosen)], trend, n) for what, chosen, trend, n in panels],
                               total, dated, (first.year, last.year), later_stage,
-                              charts._cells(max_points // 2), title, width, height)
+                              charts._cells(max_points // 2), title, width, height, frontier=frontier, leaders=leaders)
 
 
 def _scan_values(conn: Connection, stmt: Any) -> tuple[list[str], Any, Any, Any, int]:

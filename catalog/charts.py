@@ -911,29 +911,65 @@ GROWTH_VALUE_KINDS = ("reported", "estimated, derived or 6·N·D")
 
 
 def chart_growth(frame: pd.DataFrame, title: str | None = None, width: int | None = None,
-                 height: int | None = None, max_points: int = MAX_POINTS) -> alt.VConcatChart:
+                 height: int | None = None, max_points: int = MAX_POINTS,
+                 frontier: str | None = None) -> alt.VConcatChart:
     """Parameters and training compute over time, each with a least-squares trend on log10.
 
     The subtitle and each panel's title give the doubling time. Training compute is the `compute`
     column: reported where a source gives it, else 6·N·D (drawn as rings, as are estimated or
-    derived parameter counts). The trend is fitted on every model, also when the points are thinned.
+    derived parameter counts). The trend is fitted on every model, also when the points are thinned;
+    with `frontier` (a FRONTIER_PERIODS key: "year", "half", "quarter") it is fitted on the largest
+    model of each period only, and those models are ringed: the fit over every size variant
+    understates how fast the frontier grows.
     """
+    _check_period(frontier)
+    _, np, _ = _modules()
     _check_frame(frame, "growth chart")
     dated = frame[frame["released"].notna()]
     _check_dated(len(frame), len(dated), "growth chart")
     values, later_stage = growth_values(dated)
-    panels = []
+    panels, leaders = [], {}
     for what, value in values.items():
         ok = value > 0
-        trend = fit_trend(dated["released"][ok], value[ok])
+        years, logs = _decimal_years(dated["released"][ok]), _log10(value[ok])
         rows = dated[ok]
-        if len(rows) > max_points // 2:  # two panels share the budget
-            rows = rows.iloc[_one_per_cell(rows["id"], _decimal_years(rows["released"]), _log10(value[ok]),
-                                           max_points // 2)]
+        if frontier:
+            top = frontier_positions(years, logs, frontier)
+            trend, leaders[what] = _fit_years(years[top], logs[top]), set(rows["id"].iloc[top])
+        else:
+            trend = _fit_years(years, logs)
+        if len(rows) > max_points // 2:  # two panels share the budget; the frontier's models always drawn
+            kept = _one_per_cell(rows["id"], years, logs, max_points // 2)
+            rows = rows.iloc[np.union1d(kept, top) if frontier else kept]
         panels.append((what, rows, trend, int(ok.sum())))
     years = dated["released"].dt.year
     return draw_growth(panels, len(frame), len(dated), (int(years.min()), int(years.max())), int(later_stage.sum()),
-                       _cells(max_points // 2), title, width, height)
+                       _cells(max_points // 2), title, width, height, frontier=frontier, leaders=leaders)
+
+
+#: Periods of `chart growth --frontier`: months per period.
+FRONTIER_PERIODS = {"year": 12, "half": 6, "quarter": 3}
+
+
+def _check_period(period: str | None) -> None:
+    if period is not None and period not in FRONTIER_PERIODS:
+        raise CatalogError(f"frontier period {period!r}: choose one of {', '.join(FRONTIER_PERIODS)}")
+
+
+def frontier_positions(years: np.ndarray, logs: np.ndarray, period: str) -> np.ndarray:
+    """Positions of the largest value of each period (the first of a tie), in order.
+
+    `years` are decimal years (2023.5 = early July); a period is a calendar year, half or quarter.
+    """
+    _, np, _ = _modules()
+    if not len(years):
+        return np.array([], dtype=int)
+    per_year = 12 // FRONTIER_PERIODS[period]
+    bucket = np.floor(years * per_year + 1e-9).astype(np.int64)
+    order = np.lexsort((np.arange(len(logs)), -logs, bucket))  # by period, largest first, then position
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = bucket[order][1:] != bucket[order][:-1]
+    return np.sort(order[first])
 
 
 GROWTH_PANELS = ("Parameters", "Training compute (FLOP)")
@@ -950,20 +986,23 @@ def growth_values(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series]
 
 def draw_growth(panels: Sequence[tuple[str, pd.DataFrame, dict[str, float] | None, int]], total: int, dated: int,
                 years: tuple[int, int], later_stage: int, cells: int, title: str | None = None,
-                width: int | None = None, height: int | None = None) -> alt.VConcatChart:
+                width: int | None = None, height: int | None = None, frontier: str | None = None,
+                leaders: Mapping[str, set[str]] | None = None) -> alt.VConcatChart:
     """The growth chart of `panels`: (panel name, the models to draw in it, the trend fitted on all
     of them, how many there are) for each of GROWTH_PANELS.
 
     Of `total` selected models, `dated` have a release date, in the `years` (first, last);
     `later_stage` models are left out of the compute panel; a thinned panel kept one model per
-    cell of a `cells` × `cells` grid. The subtitle says all that.
+    cell of a `cells` × `cells` grid. With `frontier`, each trend was fitted on the `leaders` of its
+    panel (the ids of the largest model per period), drawn ringed whether or not thinning kept them.
+    The subtitle says all that.
     """
     alt, np, pd = _modules()
     span = (pd.Timestamp(year=years[0], month=1, day=1), pd.Timestamp(year=years[1] + 1, month=1, day=1))
     charts, texts, notes = [], [], []
     for what, rows, trend, n in panels:
         name = what.split(" (")[0]
-        texts.append(_trend_text(name, trend))
+        texts.append(_trend_text(name + (f", frontier (largest per {frontier})" if frontier else ""), trend))
         if not n:
             continue
         estimated = (_status(rows, "params").isin(ESTIMATED) if what == GROWTH_PANELS[0]
@@ -972,7 +1011,8 @@ def draw_growth(panels: Sequence[tuple[str, pd.DataFrame, dict[str, float] | Non
                            values=np.where(estimated, *GROWTH_VALUE_KINDS[::-1]))
         notes.append(f"{name}: showing {_thousands(len(data))} of {_thousands(n)} models (one per cell of a "
                      f"{cells}×{cells} time × size grid); the trend uses all of them." if len(data) < n else "")
-        charts.append(_growth_panel(data, what, trend, span, width or 720, height or 280))
+        ringed = data["id"].isin((leaders or {}).get(what, set())) if frontier else None
+        charts.append(_growth_panel(data, what, trend, span, width or 720, height or 280, ringed, frontier))
     if not charts:
         raise CatalogError(f"none of the {_plural(total, 'selected model')} has a parameter count or a "
                            "training compute; nothing to draw in the growth chart")
@@ -984,8 +1024,10 @@ def draw_growth(panels: Sequence[tuple[str, pd.DataFrame, dict[str, float] | Non
 
 
 def _growth_panel(data: pd.DataFrame, what: str, trend: dict[str, float] | None,
-                  span: tuple[pd.Timestamp, pd.Timestamp], width: int, height: int) -> alt.LayerChart:
-    """One panel of the growth chart: the models, and the dashed trend line over the fitted years."""
+                  span: tuple[pd.Timestamp, pd.Timestamp], width: int, height: int,
+                  ringed: pd.Series | None = None, frontier: str | None = None) -> alt.LayerChart:
+    """One panel of the growth chart: the models, and the dashed trend line over the fitted years;
+    with `frontier`, the `ringed` models (those the trend was fitted on) ringed in black."""
     alt, _, pd = _modules()
     data = data.copy()
     data["arch_plot"] = _arch(data)
@@ -1002,26 +1044,31 @@ def _growth_panel(data: pd.DataFrame, what: str, trend: dict[str, float] | None,
         x=x, y=y, color=_arch_color(data), shape=_values_shape(data["values"], GROWTH_VALUE_KINDS),
         tooltip=_tooltip())
     layers = [points]
+    if ringed is not None and ringed.any():
+        layers.append(alt.Chart(data[ringed.to_numpy()][["released", "value", *[c for c, _ in TOOLTIP_TITLES]]])
+                      .mark_point(filled=False, size=120, stroke="#111111", strokeWidth=1.3, shape="circle")
+                      .encode(x=x, y=y, tooltip=_tooltip()))
     if trend is not None:
         ends = [trend["start"], trend["end"]]
         line = pd.DataFrame({
             "released": [pd.Timestamp(year=int(t), month=1, day=1) + pd.Timedelta(days=(t - int(t)) * 365.25)
                          for t in ends],
             "value": [10 ** (trend["intercept"] + trend["slope"] * t) for t in ends],
-            "trend": [_trend_label(trend)] * 2})
+            "trend": [_trend_label(trend, frontier)] * 2})
         layers.append(alt.Chart(line).mark_line(color="#222222", strokeDash=[6, 3], strokeWidth=2).encode(
             x=x, y=y, tooltip=[alt.Tooltip("trend:N", title="least-squares trend")]))
-    panel_title = f"{what.split(' (')[0]}: {_trend_label(trend)}" if trend else what.split(" (")[0]
+    panel_title = f"{what.split(' (')[0]}: {_trend_label(trend, frontier)}" if trend else what.split(" (")[0]
     return alt.layer(*layers).properties(width=width, height=height,
                                          title=alt.Title(panel_title, fontSize=13, anchor="start"))
 
 
-def _trend_label(trend: dict[str, float] | None) -> str:
+def _trend_label(trend: dict[str, float] | None, frontier: str | None = None) -> str:
+    fitted = f"least-squares trend of the largest model per {frontier}, ringed" if frontier else "least-squares trend"
     if trend is None:
         return "too few models for a trend"
     if not math.isfinite(trend["doubling_months"]):
-        return "not growing (dashed: least-squares trend)"
-    return f"×2 every {trend['doubling_months']:.1f} months (dashed: least-squares trend)"
+        return f"not growing (dashed: {fitted})"
+    return f"×2 every {trend['doubling_months']:.1f} months (dashed: {fitted})"
 
 
 # --- Architectures by year ---------------------------------------------------------------------

@@ -102,19 +102,27 @@ def compute(ctx: click.Context, title: str | None, width: int | None, height: in
 
 @chart.command()
 @chart_options
+@click.option("--frontier", is_flag=True,
+              help="Fit each trend to the largest model of each period only (ringed), not to every size variant.")
+@click.option("--period", type=click.Choice(["year", "half", "quarter"]), default="year", show_default=True,
+              help="The period of --frontier.")
 @click.pass_context
-def growth(ctx: click.Context, title: str | None, width: int | None, height: int | None, **kwargs: Any) -> None:
+def growth(ctx: click.Context, title: str | None, width: int | None, height: int | None, frontier: bool,
+           period: str, **kwargs: Any) -> None:
     """Parameters and training compute over time, with least-squares trends and doubling times.
 
     Training compute is the reported figure where a source gives one, else 6·N·D.
-    The --height applies to each of the two panels.
+    The --height applies to each of the two panels. With --frontier the trend is fitted to the
+    largest model of each year (or --period), since the fit over every size variant understates
+    how fast the frontier grows; every model is still drawn.
 
     \b
     Examples:
       llmzoo chart growth -o growth.png
+      llmzoo chart growth --frontier -o frontier.png
       llmzoo chart growth --arch causal-decoder --since 2019 -o growth.pdf
     """
-    _draw(ctx, kwargs, "growth", title=title, width=width, height=height)
+    _draw(ctx, kwargs, "growth", title=title, width=width, height=height, frontier=period if frontier else None)
 
 
 @chart.command()

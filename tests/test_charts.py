@@ -623,6 +623,7 @@ SQL_CASES = [
     ("compute", {}, {}), ("compute", {}, {"max_points": 30}), ("compute", {"open_weights": True}, {"max_points": 9}),
     ("growth", {}, {}), ("growth", {}, {"max_points": 40}),
     ("growth", {"arch": ["causal-decoder"]}, {"max_points": 20}),
+    ("growth", {}, {"frontier": "year"}), ("growth", {"since": "2021"}, {"frontier": "quarter", "max_points": 12}),
     ("architectures", {}, {}), ("architectures", {"since": "2021"}, {"share": True}),
 ]
 
@@ -712,3 +713,53 @@ def test_timeline_same_day_sizes_sit_side_by_side(engine: Any) -> None:
     assert "sizes released the same day sit side by side, smallest first" in subtitle(spec)
     alone = charts.chart_timeline(models_frame(engine, Filters(ids=["gpt-3-175b"]), columns=charts.CHART_COLUMNS))
     assert "side by side" not in subtitle(alone.to_dict())
+
+
+# --- growth --frontier ---------------------------------------------------------------------------
+
+
+def test_frontier_positions_take_the_largest_of_each_period() -> None:
+    import numpy as np
+
+    years = np.array([2020.1, 2020.7, 2020.9, 2021.2, 2021.3, 2021.3, 2022.95])
+    logs = np.array([9.0, 11.0, 10.0, 8.0, 12.0, 12.0, 10.5])
+    assert list(charts.frontier_positions(years, logs, "year")) == [1, 4, 6]  # a tie: the first
+    assert list(charts.frontier_positions(years, logs, "half")) == [0, 1, 4, 6]
+    assert list(charts.frontier_positions(years, logs, "quarter")) == [0, 1, 2, 3, 4, 6]  # 2021.2: Q1, 2021.3: Q2
+    assert list(charts.frontier_positions(years[:0], logs[:0], "year")) == []
+    with pytest.raises(CatalogError, match="^frontier period 'month': choose one of year, half, quarter$"):
+        charts.chart_growth(synthetic_frame(50), frontier="month")
+
+
+def test_growth_frontier_fits_the_largest_per_year_and_rings_them(engine: Any) -> None:
+    import numpy as np
+
+    frame = synthetic_frame(2000)
+    spec = charts.chart_growth(frame, frontier="year").to_dict()
+    plain = charts.chart_growth(frame).to_dict()
+    assert "Parameters, frontier (largest per year) doubled every" in subtitle(spec)
+    params_panel = spec["vconcat"][0]
+    assert "largest model per year, ringed" in params_panel["title"]["text"]
+    rings = [layer for layer in params_panel["layer"] if layer["mark"].get("filled") is False]
+    (ring,) = rings
+    ringed = spec["datasets"][ring["data"]["name"]]
+    dated = frame[frame["released"].notna() & (frame["params"] > 0)]
+    assert len(ringed) == dated["released"].dt.year.nunique()  # one per year
+    for row in ringed:  # each the largest of its year
+        year = dated[dated["released"].dt.year == int(row["released"][:4])]
+        assert row["value"] == pytest.approx(year["params"].max())
+    fit = np.polyfit(charts._decimal_years(pd_series(ringed)), np.log10([r["value"] for r in ringed]), 1)
+    assert f"every {12 * np.log10(2) / fit[0]:.1f} months" in params_panel["title"]["text"]
+    assert subtitle(spec) != subtitle(plain)
+
+
+def pd_series(rows: list[dict[str, Any]]) -> Any:
+    import pandas as pd
+
+    return pd.to_datetime(pd.Series([r["released"] for r in rows]))
+
+
+def test_cli_growth_frontier(run: Any, tmp_path: Any) -> None:
+    target = tmp_path / "g.json"
+    assert run("chart", "growth", "--frontier", "--period", "half", "-o", str(target)).exit_code == 0
+    assert "frontier (largest per half)" in subtitle(json.loads(target.read_text()))
