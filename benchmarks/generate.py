@@ -123,7 +123,7 @@ class Generator:
         curated = [m for m in bundle.models.values() if m.released and m.params and m.params.value]
         curated.sort(key=lambda m: m.released.value)
         self.curated_dates = [m.released.value for m in curated]
-        self.curated_parents = [(m.id, m.params.value, m.arch.value if m.arch else "causal-decoder")
+        self.curated_parents = [(m.id, m.params.value, m.arch.value if m.arch and m.arch.value else "causal-decoder")
                                 for m in curated]
         self.recent: collections.deque[tuple[str, float, str]] = collections.deque(maxlen=5000)
 
@@ -142,7 +142,7 @@ class Generator:
         cited, archs = {}, {}
         for model in self.curated.models.values():
             cited.setdefault(model.family, model.source)
-            if model.arch:
+            if model.arch and model.arch.value:  # not an unpublished architecture
                 archs.setdefault(model.family, model.arch.value)
         for fam in self.curated.families.values():
             if fam.id in cited:

@@ -40,6 +40,8 @@ BRANCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: The most family nodes drawn; with more, the busiest (lineage edges, then models) are kept.
 MAX_NODES = 250
+#: The most parent families linked to one family (those most of its models derive from).
+MAX_PARENTS = 3
 ROW_GAP = 15  # vertical pixels between two nodes of one column: a label is 10 px high
 MARK_X = 10  # a node's mark, from its column's left edge
 LABEL_X = 22  # its label's left edge
@@ -64,6 +66,7 @@ class FamilyNode:
     models: int = 0
     first_id: str | None = None
     parents: set[str] = field(default_factory=set)
+    parents_cut: int = 0  # parent families beyond MAX_PARENTS, not linked
     # layout
     branch: int = 0
     column: int = 0
@@ -161,18 +164,25 @@ def _family_rows(conn: Connection, filters: Filters) -> dict[str, FamilyNode]:
 
 
 def _family_edges(conn: Connection, filters: Filters, nodes: dict[str, FamilyNode]) -> None:
-    """Each node's parent nodes: a family derived from another when one of its models is."""
+    """Each node's parent nodes: a family derived from another when one of its models is. A family
+    keeps at most MAX_PARENTS, those most of its models were derived from (then the oldest)."""
     child, parent = Model.__table__.alias("child"), Model.__table__.alias("parent")
     c_fam, c_org = _lane_columns(child.c)
     p_fam, p_org = _lane_columns(parent.c)
-    stmt = (select(c_fam, c_org, p_fam, p_org).distinct()
+    stmt = (select(c_fam, c_org, p_fam, p_org, func.count())
             .select_from(Lineage).join(child, child.c.id == Lineage.child_id)
             .join(parent, parent.c.id == Lineage.parent_id)
-            .where(child.c.id.in_(_select(filters, Model.id)), parent.c.released.is_not(None)))
-    for cf, co, pf, po in conn.execute(stmt):
+            .where(child.c.id.in_(_select(filters, Model.id)), parent.c.released.is_not(None))
+            .group_by(c_fam, c_org, p_fam, p_org))
+    weights: dict[str, dict[str, int]] = defaultdict(dict)
+    for cf, co, pf, po, count in conn.execute(stmt):
         c, p = _key(cf, co), _key(pf, po)
         if c != p and c in nodes and p in nodes:
-            nodes[c].parents.add(p)
+            weights[c][p] = weights[c].get(p, 0) + count
+    for c, parents in weights.items():
+        ranked = sorted(parents, key=lambda p: (-parents[p], nodes[p].released, p))
+        nodes[c].parents = set(ranked[:MAX_PARENTS])
+        nodes[c].parents_cut = len(ranked) - len(nodes[c].parents)
 
 
 def _named_families(conn: Connection, names: Sequence[str]) -> set[str]:
@@ -400,7 +410,10 @@ def chart_tree(nodes: Sequence[FamilyNode], total: int | None = None, title: str
         x=alt.X("label_x:Q", **px), y=alt.Y("y:Q", **px), text="name:N", tooltip=tooltip)
     shown = f"{len(nodes)} of {total} families (the most connected)" if total and total > len(nodes) \
         else f"{len(nodes)} families"
-    subtitle = [f"{shown}, {len(edges)} lineage links; each node is a family at its first release, time runs up",
+    cut = sum(n.parents_cut for n in nodes)
+    links_text = f"{len(edges)} lineage links" + (
+        f" (at most {MAX_PARENTS} parent families each, the most frequent; {cut} more not drawn)" if cut else "")
+    subtitle = [f"{shown}, {links_text}; each node is a family at its first release, time runs up",
                 "lines join a family to those derived from it; area grows with its largest model; "
                 "ring: mixture-of-experts"]
     chart = alt.layer(background, grid, year_text, heads, links, marks, rings, halos, labels,

@@ -173,3 +173,20 @@ def test_cli_unknown_family_is_an_error(run, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: --family lama: no such family; did you mean llama")
     assert not (tmp_path / "t.png").exists()
+
+
+def test_a_family_links_at_most_its_most_frequent_parents(engine):
+    from catalog.charts_tree import MAX_PARENTS
+
+    _synthetic(engine)
+    nodes, _ = tree_nodes(engine)
+    assert max(len(n.parents) for n in nodes) <= MAX_PARENTS
+    spec = chart_tree_from_db(engine).to_dict()
+    cut = sum(n.parents_cut for n in nodes)
+    links = len(_layers(spec)["links"])
+    assert links == sum(len(n.parents) for n in nodes)
+    if cut:
+        assert f"{links} lineage links (at most {MAX_PARENTS} parent families each, the most frequent; {cut} more " \
+               "not drawn)" in spec["title"]["subtitle"][0]
+    else:
+        assert f"{links} lineage links; " in spec["title"]["subtitle"][0]
