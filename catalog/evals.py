@@ -444,8 +444,9 @@ def store_results(engine: Engine, bundle: Bundle, problems: list[str], where: st
         existing = {_row_key(r) for r in conn.execute(select(*[getattr(Evaluation, c) for c in _ROW_KEY]).where(
             Evaluation.model_id.in_(sorted({r["model_id"] for r in rows})))).mappings()}
         new = [r for r in rows if _row_key(r) not in existing]
+        cited = {r["source_id"] for r in new}
         new_sources = [{**s.model_dump(), "origin": "user"} for s in bundle.sources.values()
-                       if s.id not in stored_sources]
+                       if s.id not in stored_sources and s.id in cited]
         if not dry_run:
             if new_sources:
                 conn.execute(insert(Source), new_sources)

@@ -259,15 +259,16 @@ def _note(cells: dict[str, str], file_name: str, shots_text: str | None) -> str:
     return "; ".join(parts)
 
 
-def _source(path: Path, source_url: str | None, problems: list[str]) -> SourceRecord | None:
+def _source(path: Path, source_url: str | None) -> SourceRecord:
+    """The source every result of the file cites; DataError for a --source-url that is no http(s) URL."""
     url = source_url or EPOCH_DOWNLOAD
     source_id = "epoch-benchmarks-" + (slug(path.stem) or "data")
     try:
         return SourceRecord(id=source_id[:200], url=url, title=f"Epoch AI, Benchmarking Hub data: {path.name}",
                             kind="third-party")
     except ValidationError as exc:
-        problems.append(f"--source-url: {exc.errors()[0]['msg'].removeprefix('Value error, ')}")
-        return None
+        raise DataError([f"--source-url: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"],
+                        path=str(path)) from None
 
 
 def import_epoch_benchmarks(engine: Engine, path: Path, source_url: str | None = None,
@@ -281,11 +282,10 @@ def import_epoch_benchmarks(engine: Engine, path: Path, source_url: str | None =
     task_column, targets = _targets(path, header, vocabulary)
     name_column = next(c for c in NAME_COLUMNS if c in header)
     problems: list[str] = []
-    source = _source(path, source_url, problems)
+    source = _source(path, source_url)
     bundle = Bundle()
-    if source is not None:
-        bundle.sources[source.id] = source
-        result.source = source.id
+    bundle.sources[source.id] = source
+    result.source = source.id
     for line, cells in rows:
         result.rows += 1
         label = " / ".join(dict.fromkeys(n for n in (cells.get(name_column), cells.get("Name")) if n)) or "no name"
@@ -338,7 +338,7 @@ def _add(bundle: Bundle, result: BenchmarkImport, problems: list[str], path: Pat
         locator += f", {column}"
     data: dict[str, Any] = {
         "model": model_id, "benchmark": bench, "subset": subset, "setting": {"shots": shots}, "score": score,
-        "evaluated_by": "third-party", "evaluator": EVALUATOR, "source": result.source or "epoch-benchmarks",
+        "evaluated_by": "third-party", "evaluator": EVALUATOR, "source": result.source,
         "locator": locator, "note": _note(cells, path.name, shots_text)}
     try:
         record = EvalRecord.model_validate(data)
