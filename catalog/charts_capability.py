@@ -29,7 +29,10 @@ SHAPES = {"developer": "circle", "third-party": "triangle-up"}
 
 def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filters | None = None,
                       x: str = "compute") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(points, benchmarks): one result per model and benchmark by the rule of this module, with x."""
+    """(points, benchmarks): one result per model and benchmark by the rule of this module, with x.
+
+    Each benchmark's `unplaced` lists the models whose result cannot be drawn for want of an x.
+    """
     import pandas as pd  # noqa: F401  (models_frame needs it; fail here with the import error)
 
     from catalog.queries import models_frame
@@ -68,10 +71,13 @@ def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filter
                                   "active_params", "moe", "compute", "compute_status"])
     models = {r["id"]: r for r in frame.to_dict("records")}
     points = []
+    for bench in benches:
+        bench["unplaced"] = []  # models with a result in the standard setting but no known x: not drawn
     for (model_id, bench_id), row in chosen.items():
         m = models[model_id]
         value, estimated = _x(m, x)
         if value is None:
+            by_id[bench_id]["unplaced"].append(model_id)
             continue
         points.append({"model": model_id, "name": m["name"], "family": m.get("family") or m.get("org"),
                        "benchmark": bench_id, "score": row["score"], "x": value,
@@ -102,6 +108,27 @@ def _x(model: dict[str, Any], x: str) -> tuple[float | None, bool]:
         return None, False
     estimated = model.get("compute_status") == "6ND" or model.get("train_compute_status") in ESTIMATED
     return float(model["compute"]), estimated
+
+
+def _unplaced_text(benches: list[dict[str, Any]], x: str, shown: int = 8) -> str:
+    """Which results are not drawn because their model has no known x ("" when every one is drawn)."""
+    pairs = [f"{m} ({b['id']})" if len(benches) > 1 else m for b in benches for m in sorted(b.get("unplaced", []))]
+    if not pairs:
+        return ""
+    known = "training compute (nor parameters and tokens for 6·N·D)" if x == "compute" else "parameter count"
+    more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
+    return f"Not drawn, no known {known}: {', '.join(pairs[:shown])}{more}."
+
+
+def _chance_text(benches: list[dict[str, Any]], empty: list[str]) -> str:
+    """What the dashed lines are, and which drawn benchmark has no chance level to draw."""
+    drawn = [b for b in benches if b["id"] not in empty]
+    without = [b["id"] for b in drawn if b["chance"] is None]
+    if len(without) == len(drawn):
+        return "No chance level recorded for this benchmark." if len(drawn) == 1 else \
+            "No chance level recorded for these benchmarks."
+    text = "Dashed line: chance level."
+    return text + (f" No chance level recorded for {', '.join(without)} (no line)." if without else "")
 
 
 def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters | None = None, x: str = "compute",
@@ -169,8 +196,11 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
                 f"{len(data)} results.",
                 "One result per model: the developer's own in this setting, else a third party's (triangles). "
                 f"Hollow marks: {hollow}.",
-                "Dashed line: chance level. Every point cites its table (llmzoo evals --benchmark ID)."
+                _chance_text(benches, empty) + " Every point cites its table (llmzoo evals --benchmark ID)."
                 + (f" No result in the standard setting (not drawn): {', '.join(empty)}." if empty else "")]
+    unplaced = _unplaced_text(benches, x)
+    if unplaced:
+        subtitle.append(unplaced)
     default = (f"{benches[0]['name']} against training compute" if single and x == "compute" else
                f"{benches[0]['name']} against parameters" if single else
                "Capability against scale")
