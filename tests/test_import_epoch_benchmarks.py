@@ -116,8 +116,9 @@ def test_epoch_runs_and_two_score_columns(vocabulary, run):
         ("llama-7b", "arc-easy", "", "72.8", "0", "arc_ai2_external.csv, record recFixtureArc01, Easy score"),
         ("llama-65b", "gpqa", "diamond", "28.5353535354", "", "gpqa_diamond.csv, record FixtureRun2"),
     ]
-    assert rows[3]["note"] == ("Epoch AI Benchmarking Hub, gpqa_diamond.csv; run by Epoch AI (log: "
-                               "https://logs.epoch.ai/inspect-viewer/fixture/viewer.html?log_file=run2.eval)")
+    assert rows[3]["note"] == ("Epoch AI Benchmarking Hub, gpqa_diamond.csv; run by Epoch AI, Best score (across "
+                               "scorers) (log: https://logs.epoch.ai/inspect-viewer/fixture/viewer.html?log_file="
+                               "run2.eval)")
 
 
 def test_the_runs_file_names_the_benchmark_per_row(vocabulary, run):
@@ -218,3 +219,14 @@ def test_usage_errors(vocabulary, run, tmp_path):
     assert url.exit_code == 2 and "--source-url is for --from epoch" in url.stderr
     missing = run("evals", "import", "--from", "epoch", str(tmp_path / "nope.csv"))
     assert missing.exit_code == 1 and missing.stderr == f"Error: 1 problem:\n  {tmp_path / 'nope.csv'}: no such file\n"
+
+
+def test_newer_run_files_give_the_mean_over_runs(vocabulary, run, tmp_path):
+    path = tmp_path / "gpqa_diamond.csv"
+    path.write_text("Model version,mean_score,Best score (across scorers),Release date,stderr,id\n"
+                    "LLaMA-65B,0.27,0.31,2023-02-24,0.03,FixtureMean1\n")
+    out = run("evals", "import", "--from", "epoch", str(path))
+    assert out.exit_code == 0, out.output
+    [row] = user_results(run)
+    assert (row["benchmark"], row["subset"], row["score"]) == ("gpqa", "diamond", "27.0")
+    assert row["note"] == "Epoch AI Benchmarking Hub, gpqa_diamond.csv; run by Epoch AI, mean_score"

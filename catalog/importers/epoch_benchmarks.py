@@ -7,18 +7,23 @@ then import one file at a time (`llmzoo evals import --from epoch mmlu_external.
 The layout, as read in copies of Epoch's files kept in public repositories (no column was guessed):
 General-Purpose-AI-Policy-Lab/benchmark-forecasting, benchmark_data/mmlu_external.csv,
 gsm8k_external.csv, hella_swag_external.csv, bbh_external.csv, wino_grande_external.csv,
-arc_ai2_external.csv and gpqa_diamond.csv; the older single runs file with `task` and `model`
-columns as read by public code (e.g. `pd.read_csv("data/benchmarks_runs.csv")[["task", "model",
-"Best score (across scorers)"]]`):
+arc_ai2_external.csv and gpqa_diamond.csv; louis0487/LLM-Benchmark-Lifecycle, benchmark_data/
+(the same files a release later, with lambada_external.csv, trivia_qa_external.csv and
+math_level_5.csv); the older single runs file with `task` and `model` columns as read by public
+code (e.g. `pd.read_csv("data/benchmarks_runs.csv")[["task", "model", "Best score (across
+scorers)"]]`):
 
 - `*_external.csv`: results Epoch collected from papers and leaderboards. Columns `Model version`
-  (Epoch's model id; sometimes empty), a score column named per benchmark (`EM` for MMLU and GSM8K,
-  `Overall accuracy` for HellaSwag, `Average` for BBH, `Accuracy` for WinoGrande, `Challenge score`
-  and `Easy score` for ARC), `Release date`, `Organization`, `Country`, `Training compute (FLOP)`,
-  `Training compute notes`, `Name` (the model as the source names it), `Shots` (`5`, `25-shot`,
-  `few` or empty), `Notes`, `Source`, `Source link`, `id` (Epoch's record id).
+  (Epoch's model id; sometimes empty), a score column named per benchmark (`EM` for MMLU, GSM8K
+  and TriviaQA, `Overall accuracy` for HellaSwag, `Average` for BBH, `Accuracy` for WinoGrande,
+  `Challenge score` and `Easy score` for ARC, `Score` for LAMBADA), `Release date`,
+  `Organization`, `Country`, `Training compute (FLOP)`, `Training compute notes`, `Name` (the
+  model as the source names it), `Shots` (`5`, `25-shot`, `few` or empty), `Notes`, `Source`,
+  `Source link`, `id` (Epoch's record id).
 - Epoch's own runs (`gpqa_diamond.csv`, `math_level_5.csv`): `Model version`, `Best score (across
-  scorers)`, `Release date`, `Organization`, ..., `stderr`, `Log viewer`, `Logs`, `Started at`, `id`.
+  scorers)` (newer files: `mean_score` first, then `Best score (across scorers)`; the mean is taken
+  when both are there), `Release date`, `Organization`, ..., `stderr`, `Log viewer`, `Logs`,
+  `Started at`, `id`.
 - The older runs file (`benchmarks_runs.csv`): one row per run, `task` naming the benchmark
   ("GPQA diamond", "MATH level 5"), `model`, `Best score (across scorers)`, `id`.
 
@@ -73,10 +78,14 @@ KNOWN: dict[str, list[tuple[str | None, str, str | None]]] = {
     "bbh_external": [("Average", "bbh", None)],
     "wino_grande_external": [("Accuracy", "winogrande", None)],
     "arc_ai2_external": [("Challenge score", "arc-challenge", None), ("Easy score", "arc-easy", None)],
+    "lambada_external": [("Score", "lambada", None)],
+    "trivia_qa_external": [("EM", "triviaqa", None)],
     "gpqa_diamond": [(None, "gpqa", "diamond")],
     "math_level_5": [(None, "math", "level 5")],
 }
-RUN_SCORES = ("Best score (across scorers)", "mean_score")  # Epoch's own runs, in order of preference
+# Epoch's own runs, in order of preference: newer files carry both, and the mean over runs is the
+# figure that does not pick the luckiest scorer.
+RUN_SCORES = ("mean_score", "Best score (across scorers)")
 
 # Reasons a row is left out, in the order the report lists them.
 UNKNOWN_BENCHMARK = "benchmark not in the vocabulary"
@@ -241,14 +250,15 @@ def _model(cells: dict[str, str], name_column: str, owner: dict[str, str]) -> tu
     return (ids.pop(), "") if ids else (None, "")
 
 
-def _note(cells: dict[str, str], file_name: str, shots_text: str | None) -> str:
+def _note(cells: dict[str, str], file_name: str, column: str, shots_text: str | None) -> str:
     parts = [f"Epoch AI Benchmarking Hub, {file_name}"]
     if cells.get("Source") or cells.get("Source link"):
         parts.append("Epoch took it from " + " ".join(x for x in (cells.get("Source"),
                                                                     f"<{cells['Source link']}>"
                                                                     if cells.get("Source link") else None) if x))
-    elif "Log viewer" in cells or "task" in cells:
-        parts.append("run by Epoch AI" + (f" (log: {cells['Log viewer']})" if cells.get("Log viewer") else ""))
+    elif column in RUN_SCORES:  # a score of Epoch's own runs
+        parts.append(f"run by Epoch AI, {column}" + (f" (log: {cells['Log viewer']})" if cells.get("Log viewer")
+                                                      else ""))
     if shots_text:
         parts.append(f"shots as Epoch writes them: {shots_text!r}")
     if cells.get("Notes"):
@@ -339,7 +349,7 @@ def _add(bundle: Bundle, result: BenchmarkImport, problems: list[str], path: Pat
     data: dict[str, Any] = {
         "model": model_id, "benchmark": bench, "subset": subset, "setting": {"shots": shots}, "score": score,
         "evaluated_by": "third-party", "evaluator": EVALUATOR, "source": result.source,
-        "locator": locator, "note": _note(cells, path.name, shots_text)}
+        "locator": locator, "note": _note(cells, path.name, column, shots_text)}
     try:
         record = EvalRecord.model_validate(data)
     except ValidationError as exc:
