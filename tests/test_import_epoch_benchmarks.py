@@ -230,3 +230,21 @@ def test_newer_run_files_give_the_mean_over_runs(vocabulary, run, tmp_path):
     [row] = user_results(run)
     assert (row["benchmark"], row["subset"], row["score"]) == ("gpqa", "diamond", "27.0")
     assert row["note"] == "Epoch AI Benchmarking Hub, gpqa_diamond.csv; run by Epoch AI, mean_score"
+
+
+def test_a_parenthesis_is_dropped_only_for_a_setting_or_a_size_that_agrees(vocabulary, run, tmp_path):
+    path = tmp_path / "mmlu_external.csv"
+    path.write_text("Model version,EM,Name,Shots,id\n"
+                    ",0.864,GPT-4 (8-shot),5,r1\n"          # a setting: GPT-4
+                    ",0.439,davinci (175B),5,r2\n"          # a size that agrees with GPT-3 175B
+                    ",0.26,GPT-3 (1.3B),5,r3\n"             # a size that does not: not GPT-3 175B
+                    ",0.30,LLaMA 7B (dense),5,r4\n"         # a variant: never dropped
+                    ",0.35,LLaMA 7B (20230224),5,r5\n")     # a release date: LLaMA 7B
+    out = run("evals", "import", "--from", "epoch", str(path))
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[1:6] == [
+        "  matched 3 scores of 3 catalogued models: gpt-3-175b, gpt-4, llama-7b",
+        "  skipped 2:",
+        "    model not in the catalogue: 2",
+        "      line 4 (GPT-3 (1.3B))",
+        "      line 5 (LLaMA 7B (dense))"]

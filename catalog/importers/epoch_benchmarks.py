@@ -30,9 +30,11 @@ scorers)"]]`):
 Scores are fractions (0.77 for 77%); llmzoo stores percent, so each is multiplied by 100. The
 benchmark comes from the file name (or, in the runs file, from `task`); one that has no id in the
 benchmark vocabulary is reported and its rows skipped. A model is matched by `Model version` or
-`Name` through the catalogue's names and aliases, with the Epoch model importer's rule
-(`catalog.importers.epoch.name_keys`: as written, then without a parenthesis); a row whose two
-names point at two different models, or at none, is reported and skipped.
+`Name` through the catalogue's names and aliases, with the Epoch model importer's rule made strict
+(`_keys`: as written; then without a parenthesis that only gives a setting or release, "GPT-4
+(8-shot)"; then without a size in parentheses that the model's parameter count agrees with; never
+without one that names a variant, "GLaM (dense)"); a row whose two names point at two different
+models, or at none, is reported and skipped.
 
 Every imported score is a `third-party` result with evaluator "Epoch AI", citing one source for the
 file (the URL given with --source-url, else Epoch's download); its locator is the file name and
@@ -60,10 +62,10 @@ from catalog.db import reading
 from catalog.errors import DataError, shorten
 from catalog.evalrecords import EvalRecord
 from catalog.evalschema import Benchmark
-from catalog.importers.epoch import name_keys, slug
+from catalog.importers.epoch import slug
 from catalog.loading import Bundle, format_loc
 from catalog.records import SourceRecord
-from catalog.schema import Alias
+from catalog.schema import Alias, Model
 from catalog.vocab import alias_key
 
 EPOCH_DOWNLOAD = "https://epoch.ai/data/benchmark_data.zip"
@@ -223,25 +225,77 @@ def _shots(text: str) -> tuple[int | None, str | None]:
     return (int(found.group(1)), None) if found else (None, text)
 
 
-def _owners(engine: Engine) -> tuple[dict[str, str], dict[str, str]]:
-    """{name key: model id} of the catalogue, and {benchmark id or alias (normalised): benchmark id}."""
-    with reading(engine) as conn:
-        owner = {key: model_id for key, model_id in conn.execute(select(Alias.key, Alias.model_id))}
-        vocabulary: dict[str, str] = {}
-        for bid, aliases in conn.execute(select(Benchmark.id, Benchmark.aliases)):
-            vocabulary.setdefault(_norm(bid), bid)
-            for alias in (aliases or "").split(","):
-                if alias.strip():
-                    vocabulary.setdefault(_norm(alias), bid)
-    return owner, vocabulary
+# A parenthesis that only says how or when a model was run or released ("GPT-4 (8-shot)", "Claude 3
+# Opus (20240229)", "Gemini 1.5 Pro (0409 preview)", "Vicuna-13B (v1.1)") can be dropped to find the
+# model; one that names a variant ("GLaM (dense)", "PaLM-2 (Bison)", "GLaM (MoE)") never is.
+_SETTING = re.compile(r"\s*(?:\d+|zero|one|few|k)[- ]shots?|\s*v?\d[\d.-]*(?:\s+preview)?|\s*(?:preview|experimental|"
+                      r"initial release|base|ours|latest)\s*", re.IGNORECASE)
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([MBT])\s*", re.IGNORECASE)
+_PAREN = re.compile(r"\(([^()]*)\)")
+_UNIT = {"m": 1e6, "b": 1e9, "t": 1e12}
 
 
-def _model(cells: dict[str, str], name_column: str, owner: dict[str, str]) -> tuple[str | None, str]:
+def _keys(name: str) -> list[tuple[str, float | None]]:
+    """Lookup keys of an Epoch or source name, each with the size a match must have (None: any).
+
+    As written; then without the parentheses that hold a setting or release detail; then also
+    without a size in parentheses ("davinci (175B)"), which the matched model's parameter count
+    must then agree with (within 10%), so "Gopher (1.4B)" never becomes Gopher 280B. This is the
+    Epoch model importer's rule (`catalog.importers.epoch.name_keys`), made strict for scores.
+    """
+    out = [(alias_key(name), None)]
+    kept = _PAREN.sub(lambda m: " " if _SETTING.fullmatch(m.group(1)) else m.group(0), name)
+    out.append((alias_key(kept), None))
+    sizes = [m for m in _PAREN.finditer(kept) if _SIZE.fullmatch(m.group(1))]
+    if len(sizes) == 1:
+        size = _SIZE.fullmatch(sizes[0].group(1))
+        assert size is not None
+        out.append((alias_key(kept.replace(sizes[0].group(0), " ")),
+                    float(size.group(1)) * _UNIT[size.group(2).lower()]))
+    return [(k, size) for k, size in dict.fromkeys(out) if k]
+
+
+@dataclass
+class _Catalogue:
+    """The catalogue's name keys with their models and parameter counts, and the benchmark vocabulary."""
+
+    owner: dict[str, str]
+    params: dict[str, float | None]
+    vocabulary: dict[str, str]
+
+    @classmethod
+    def load(cls, engine: Engine) -> _Catalogue:
+        with reading(engine) as conn:
+            owner = {key: model_id for key, model_id in conn.execute(select(Alias.key, Alias.model_id))}
+            params = dict(conn.execute(select(Model.id, Model.params)).all())
+            vocabulary: dict[str, str] = {}
+            for bid, aliases in conn.execute(select(Benchmark.id, Benchmark.aliases)):
+                vocabulary.setdefault(_norm(bid), bid)
+                for alias in (aliases or "").split(","):
+                    if alias.strip():
+                        vocabulary.setdefault(_norm(alias), bid)
+        return cls(owner, params, vocabulary)
+
+    def find(self, name: str) -> str | None:
+        """The catalogued model a name means, by `_keys`; None if none fits."""
+        for key, size in _keys(name):
+            model_id = self.owner.get(key)
+            if model_id is None:
+                continue
+            if size is None:
+                return model_id
+            params = self.params.get(model_id)
+            if params and abs(params - size) <= 0.1 * params:
+                return model_id
+        return None
+
+
+def _model(cells: dict[str, str], name_column: str, catalogue: _Catalogue) -> tuple[str | None, str]:
     """(model id, "") for a match; (None, why) for none or for two names naming two models."""
     names = [n for n in (cells.get(name_column, ""), cells.get("Name", "")) if n]
     found = {}
     for name in names:
-        model_id = next((owner[k] for k in name_keys(name) if k in owner), None)
+        model_id = catalogue.find(name)
         if model_id is not None:
             found[name] = model_id
     ids = set(found.values())
@@ -288,7 +342,8 @@ def import_epoch_benchmarks(engine: Engine, path: Path, source_url: str | None =
 
     result = BenchmarkImport(path=path, dry_run=dry_run)
     header, rows = _read(path)
-    owner, vocabulary = _owners(engine)
+    catalogue = _Catalogue.load(engine)
+    vocabulary = catalogue.vocabulary
     task_column, targets = _targets(path, header, vocabulary)
     name_column = next(c for c in NAME_COLUMNS if c in header)
     problems: list[str] = []
@@ -300,7 +355,7 @@ def import_epoch_benchmarks(engine: Engine, path: Path, source_url: str | None =
         result.rows += 1
         label = " / ".join(dict.fromkeys(n for n in (cells.get(name_column), cells.get("Name")) if n)) or "no name"
         for column, bench, subset in _row_targets(cells, task_column, targets, vocabulary, result, line, label):
-            _add(bundle, result, problems, path, line, label, cells, name_column, owner, column, bench, subset)
+            _add(bundle, result, problems, path, line, label, cells, name_column, catalogue, column, bench, subset)
     result.benchmarks = sorted({b for _, b, _ in targets if b} if task_column is None and targets
                                else {e.benchmark for e in bundle.evals})
     counts = store_results(engine, bundle, problems, str(path), dry_run)
@@ -326,7 +381,7 @@ def _row_targets(cells: dict[str, str], task_column: str | None, targets: list[t
 
 
 def _add(bundle: Bundle, result: BenchmarkImport, problems: list[str], path: Path, line: int, label: str,
-         cells: dict[str, str], name_column: str, owner: dict[str, str], column: str, bench: str,
+         cells: dict[str, str], name_column: str, catalogue: _Catalogue, column: str, bench: str,
          subset: str | None) -> None:
     """One score of one row: checked, matched, and added to the bundle (or reported as skipped)."""
     where = f"{path}:{line}"
@@ -335,7 +390,7 @@ def _add(bundle: Bundle, result: BenchmarkImport, problems: list[str], path: Pat
         if cells.get(column, "") in ("", "N/A", "NA", "-"):
             result.skipped[NO_SCORE].append(Skip(line, label, f"{column} is empty"))
         return
-    model_id, why = _model(cells, name_column, owner)
+    model_id, why = _model(cells, name_column, catalogue)
     if why:
         result.skipped[NAMES_DISAGREE].append(Skip(line, label, why))
         return
