@@ -110,14 +110,22 @@ def _x(model: dict[str, Any], x: str) -> tuple[float | None, bool]:
     return float(model["compute"]), estimated
 
 
-def _unplaced_text(benches: list[dict[str, Any]], x: str, shown: int = 8) -> str:
+def _unplaced_text(benches: list[dict[str, Any]], x: str, shown: int = 5) -> str:
     """Which results are not drawn because their model has no known x ("" when every one is drawn)."""
     pairs = [f"{m} ({b['id']})" if len(benches) > 1 else m for b in benches for m in sorted(b.get("unplaced", []))]
     if not pairs:
         return ""
-    known = "training compute (nor parameters and tokens for 6·N·D)" if x == "compute" else "parameter count"
+    known = "training compute (nor N and D for 6·N·D)" if x == "compute" else "parameter count"
     more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
-    return f"Not drawn, no known {known}: {', '.join(pairs[:shown])}{more}."
+    return (f"Not drawn, no known {known}: {len(pairs)} result{'s' if len(pairs) != 1 else ''} "
+            f"({', '.join(pairs[:shown])}{more}).")
+
+
+def _wrapped(lines: list[str], width: int = 160) -> list[str]:
+    """Subtitle lines cut at word boundaries (a chart title does not wrap by itself)."""
+    import textwrap
+
+    return [part for line in lines for part in (textwrap.wrap(line, width) or [line])]
 
 
 def _chance_text(benches: list[dict[str, Any]], empty: list[str]) -> str:
@@ -198,9 +206,7 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
                 f"Hollow marks: {hollow}.",
                 _chance_text(benches, empty) + " Every point cites its table (llmzoo evals --benchmark ID)."
                 + (f" No result in the standard setting (not drawn): {', '.join(empty)}." if empty else "")]
-    unplaced = _unplaced_text(benches, x)
-    if unplaced:
-        subtitle.append(unplaced)
+    subtitle += _wrapped([_unplaced_text(benches, x)]) if _unplaced_text(benches, x) else []
     default = (f"{benches[0]['name']} against training compute" if single and x == "compute" else
                f"{benches[0]['name']} against parameters" if single else
                "Capability against scale")

@@ -102,9 +102,9 @@ def test_compute_estimated_as_6nd_is_hollow(results, engine):
     assert spec["title"]["subtitle"][1].endswith(
         "Hollow marks: training compute estimated as 6·N·D or marked estimated by its source.")
     # alpaca-7b (a fine-tune without its own token count) has a result but no x: left out, and said so
-    assert spec["title"]["subtitle"][3] == ("Not drawn, no known training compute (nor parameters and tokens for "
-                                            "6·N·D): alpaca-7b.")
+    assert spec["title"]["subtitle"][3] == "Not drawn, no known training compute (nor N and D for 6·N·D): 1 result " \
+                                           "(alpaca-7b)."
     both = chart_capability(engine, ["mmlu", "gsm8k"]).to_dict()
-    assert both["title"]["subtitle"][3] == ("Not drawn, no known training compute (nor parameters and tokens for "
-                                            "6·N·D): alpaca-7b (gsm8k).")
+    assert both["title"]["subtitle"][3] == ("Not drawn, no known training compute (nor N and D for 6·N·D): 1 result "
+                                            "(alpaca-7b (gsm8k)).")
     assert len(chart_capability(engine, ["mmlu", "gsm8k"], x="params").to_dict()["title"]["subtitle"]) == 3
