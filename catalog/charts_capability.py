@@ -23,6 +23,14 @@ from catalog.queries import Filters, conditions
 from catalog.schema import Model, Organization, Source
 
 X_AXES = ("compute", "params")
+# One colour per family: Vega's tableau20, then its category20b, so up to 40 families stay apart
+# (tableau20 alone repeats its colours from the 21st family on).
+FAMILY_COLORS = ("#4c78a8", "#9ecae9", "#f58518", "#ffbf79", "#54a24b", "#88d27a", "#b79a20", "#f2cf5b",
+                 "#439894", "#83bcb6", "#e45756", "#ff9d98", "#79706e", "#bab0ac", "#d67195", "#fcbfd2",
+                 "#b279a2", "#d6a5c9", "#9e765f", "#d8b5a5",
+                 "#393b79", "#5254a3", "#6b6ecf", "#9c9ede", "#637939", "#8ca252", "#b5cf6b", "#cedb9c",
+                 "#8c6d31", "#bd9e39", "#e7ba52", "#e7cb94", "#843c39", "#ad494a", "#d6616b", "#e7969c",
+                 "#7b4173", "#a55194", "#ce6dbd", "#de9ed6")
 ESTIMATED = ("estimated", "derived", "nominal")
 SHAPES = {"developer": "circle", "third-party": "triangle-up"}
 
@@ -151,7 +159,8 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
     points, benches = capability_points(engine, benchmarks, filters, x)
     data = pd.DataFrame(points)
     families = sorted(data["family"].unique())
-    color = alt.Color("family:N", title="family", scale=alt.Scale(domain=families, scheme="tableau20"),
+    palette = [FAMILY_COLORS[i % len(FAMILY_COLORS)] for i in range(len(families))]
+    color = alt.Color("family:N", title="family", scale=alt.Scale(domain=families, range=palette),
                       legend=alt.Legend(columns=2 if len(families) > 14 else 1, symbolLimit=60))
     low, high = data["x"].min(), data["x"].max()
     domain = [10.0 ** int(f"{low:e}".split("e")[1]), 10.0 ** (int(f"{high:e}".split("e")[1]) + 1)]

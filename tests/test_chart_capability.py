@@ -108,3 +108,14 @@ def test_compute_estimated_as_6nd_is_hollow(results, engine):
     assert both["title"]["subtitle"][3] == ("Not drawn, no known training compute (nor N and D for 6·N·D): 1 result "
                                             "(alpaca-7b (gsm8k)).")
     assert len(chart_capability(engine, ["mmlu", "gsm8k"], x="params").to_dict()["title"]["subtitle"]) == 3
+
+
+def test_every_family_has_its_own_colour_up_to_forty(results, engine):
+    from catalog.charts_capability import FAMILY_COLORS, chart_capability
+
+    assert len(set(FAMILY_COLORS)) == 40
+    spec = chart_capability(engine, ["gsm8k"], x="params").to_dict()
+    point = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "point")
+    scale = point["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["alpaca", "llama"]
+    assert scale["range"] == list(FAMILY_COLORS[:2])  # a colour of its own each, not a scheme that repeats
