@@ -248,3 +248,15 @@ def test_a_parenthesis_is_dropped_only_for_a_setting_or_a_size_that_agrees(vocab
         "    model not in the catalogue: 2",
         "      line 4 (GPT-3 (1.3B))",
         "      line 5 (LLaMA 7B (dense))"]
+
+
+def test_a_file_named_after_a_benchmark_is_read_with_that_benchmark_s_score_column(vocabulary, run, tmp_path):
+    renamed = tmp_path / "MMLU.csv"
+    shutil.copy(FIXTURES / "mmlu_external.csv", renamed)
+    out = run("evals", "import", "--from", "epoch", str(renamed))
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[:2] == [f"{renamed}: read 8 rows, benchmark mmlu", MMLU_REPORT[1]]
+    runs = tmp_path / "arc-challenge.csv"
+    runs.write_text("Model version,Best score (across scorers),id\nLLaMA-7B,0.5,r1\n")
+    assert run("evals", "import", "--from", "epoch", str(runs)).stdout.splitlines()[-1] == (
+        "  added 1 result, unchanged 0 (third-party, evaluator Epoch AI, source epoch-benchmarks-arc-challenge)")

@@ -176,9 +176,11 @@ def _targets(path: Path, header: list[str], vocabulary: dict[str, str]) \
         return "task", [(run_score, "", None)]
     stem = _norm(path.stem)
     known = KNOWN.get(stem)
-    if known is None:
+    if known is None:  # a file named after a benchmark ("mmlu.csv"): Epoch's runs, or its collected results
         bench = vocabulary.get(stem.removesuffix("_external")) or vocabulary.get(stem)
-        known = [(None, bench, None)] if bench else None
+        columns = [c for c, b, sub in (t for ts in KNOWN.values() for t in ts) if b == bench and c and sub is None]
+        found = next((c for c in columns if c in header), None)
+        known = [(found, bench, None)] if bench else None
     known = [t for t in known or [] if t[1] in vocabulary.values()]
     if not known:
         return None, None
