@@ -23,13 +23,24 @@ from catalog.queries import Filters, conditions
 from catalog.schema import Model, Organization, Source
 
 X_AXES = ("compute", "params")
+# One colour per family: Vega's tableau20, then its category20b, so up to 40 families stay apart
+# (tableau20 alone repeats its colours from the 21st family on).
+FAMILY_COLORS = ("#4c78a8", "#9ecae9", "#f58518", "#ffbf79", "#54a24b", "#88d27a", "#b79a20", "#f2cf5b",
+                 "#439894", "#83bcb6", "#e45756", "#ff9d98", "#79706e", "#bab0ac", "#d67195", "#fcbfd2",
+                 "#b279a2", "#d6a5c9", "#9e765f", "#d8b5a5",
+                 "#393b79", "#5254a3", "#6b6ecf", "#9c9ede", "#637939", "#8ca252", "#b5cf6b", "#cedb9c",
+                 "#8c6d31", "#bd9e39", "#e7ba52", "#e7cb94", "#843c39", "#ad494a", "#d6616b", "#e7969c",
+                 "#7b4173", "#a55194", "#ce6dbd", "#de9ed6")
 ESTIMATED = ("estimated", "derived", "nominal")
 SHAPES = {"developer": "circle", "third-party": "triangle-up"}
 
 
 def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filters | None = None,
                       x: str = "compute") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(points, benchmarks): one result per model and benchmark by the rule of this module, with x."""
+    """(points, benchmarks): one result per model and benchmark by the rule of this module, with x.
+
+    Each benchmark's `unplaced` lists the models whose result cannot be drawn for want of an x.
+    """
     import pandas as pd  # noqa: F401  (models_frame needs it; fail here with the import error)
 
     from catalog.queries import models_frame
@@ -68,10 +79,13 @@ def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filter
                                   "active_params", "moe", "compute", "compute_status"])
     models = {r["id"]: r for r in frame.to_dict("records")}
     points = []
+    for bench in benches:
+        bench["unplaced"] = []  # models with a result in the standard setting but no known x: not drawn
     for (model_id, bench_id), row in chosen.items():
         m = models[model_id]
         value, estimated = _x(m, x)
         if value is None:
+            by_id[bench_id]["unplaced"].append(model_id)
             continue
         points.append({"model": model_id, "name": m["name"], "family": m.get("family") or m.get("org"),
                        "benchmark": bench_id, "score": row["score"], "x": value,
@@ -104,6 +118,35 @@ def _x(model: dict[str, Any], x: str) -> tuple[float | None, bool]:
     return float(model["compute"]), estimated
 
 
+def _unplaced_text(benches: list[dict[str, Any]], x: str, shown: int = 5) -> str:
+    """Which results are not drawn because their model has no known x ("" when every one is drawn)."""
+    pairs = [f"{m} ({b['id']})" if len(benches) > 1 else m for b in benches for m in sorted(b.get("unplaced", []))]
+    if not pairs:
+        return ""
+    known = "training compute (nor N and D for 6·N·D)" if x == "compute" else "parameter count"
+    more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
+    return (f"Not drawn, no known {known}: {len(pairs)} result{'s' if len(pairs) != 1 else ''} "
+            f"({', '.join(pairs[:shown])}{more}).")
+
+
+def _wrapped(lines: list[str], width: int = 160) -> list[str]:
+    """Subtitle lines cut at word boundaries (a chart title does not wrap by itself)."""
+    import textwrap
+
+    return [part for line in lines for part in (textwrap.wrap(line, width) or [line])]
+
+
+def _chance_text(benches: list[dict[str, Any]], empty: list[str]) -> str:
+    """What the dashed lines are, and which drawn benchmark has no chance level to draw."""
+    drawn = [b for b in benches if b["id"] not in empty]
+    without = [b["id"] for b in drawn if b["chance"] is None]
+    if len(without) == len(drawn):
+        return "No chance level recorded for this benchmark." if len(drawn) == 1 else \
+            "No chance level recorded for these benchmarks."
+    text = "Dashed line: chance level."
+    return text + (f" No chance level recorded for {', '.join(without)} (no line)." if without else "")
+
+
 def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters | None = None, x: str = "compute",
                      title: str | None = None, width: int | None = None, height: int | None = None,
                      columns: int = 2) -> Any:
@@ -116,7 +159,8 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
     points, benches = capability_points(engine, benchmarks, filters, x)
     data = pd.DataFrame(points)
     families = sorted(data["family"].unique())
-    color = alt.Color("family:N", title="family", scale=alt.Scale(domain=families, scheme="tableau20"),
+    palette = [FAMILY_COLORS[i % len(FAMILY_COLORS)] for i in range(len(families))]
+    color = alt.Color("family:N", title="family", scale=alt.Scale(domain=families, range=palette),
                       legend=alt.Legend(columns=2 if len(families) > 14 else 1, symbolLimit=60))
     low, high = data["x"].min(), data["x"].max()
     domain = [10.0 ** int(f"{low:e}".split("e")[1]), 10.0 ** (int(f"{high:e}".split("e")[1]) + 1)]
@@ -169,8 +213,9 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
                 f"{len(data)} results.",
                 "One result per model: the developer's own in this setting, else a third party's (triangles). "
                 f"Hollow marks: {hollow}.",
-                "Dashed line: chance level. Every point cites its table (llmzoo evals --benchmark ID)."
+                _chance_text(benches, empty) + " Every point cites its table (llmzoo evals --benchmark ID)."
                 + (f" No result in the standard setting (not drawn): {', '.join(empty)}." if empty else "")]
+    subtitle += _wrapped([_unplaced_text(benches, x)]) if _unplaced_text(benches, x) else []
     default = (f"{benches[0]['name']} against training compute" if single and x == "compute" else
                f"{benches[0]['name']} against parameters" if single else
                "Capability against scale")

@@ -389,7 +389,6 @@ def import_evals(engine: Engine, path: Path, fmt: str | None = None, dry_run: bo
 
     from catalog.evalrecords import EvalRecord
     from catalog.loading import Bundle, format_loc
-    from catalog.validation import Known, Report
 
     _, items = _read_rows(path, fmt)
     bundle, problems = Bundle(), []
@@ -410,8 +409,27 @@ def import_evals(engine: Engine, path: Path, fmt: str | None = None, dry_run: bo
             continue
         bundle.evals.append(record)
         bundle.eval_where.append(f"{where} ({record.model}/{record.benchmark})")
+    return store_results(engine, bundle, problems, str(path), dry_run)
+
+
+def store_results(engine: Engine, bundle: Bundle, problems: list[str], where: str, dry_run: bool = False) \
+        -> dict[str, int]:
+    """Check a bundle of results (and the sources it brings) against the database and add the new ones.
+
+    All or nothing: any problem (with those the caller found while reading) raises DataError and
+    nothing is written. A result stored identically already is counted as unchanged; a source of
+    the bundle already stored is reused when identical and a problem otherwise.
+    """
+    from catalog.validation import Known, Report
+
     with writing(engine) as conn:
-        known = Known(sources=set(conn.execute(select(Source.id)).scalars()),
+        stored_sources = {row.id: row for row in conn.execute(select(Source))}
+        for source in bundle.sources.values():
+            old = stored_sources.get(source.id)
+            if old is not None and (old.url, old.title, old.kind) != (source.url, source.title, source.kind):
+                problems.append(f"{where}: source {source.id!r} already exists with another URL or title "
+                                f"({old.url}); import with the same --source-url, or remove the earlier results")
+        known = Known(sources=set(stored_sources),
                       models=set(conn.execute(select(Model.id).where(
                           Model.id.in_(sorted({e.model for e in bundle.evals})))).scalars()))
         stored = {bid: (metric, chance) for bid, metric, chance in
@@ -421,13 +439,19 @@ def import_evals(engine: Engine, path: Path, fmt: str | None = None, dry_run: bo
         check_evals(bundle, known, report, stored)
         problems += report.errors
         if problems:
-            raise DataError(problems, path=str(path))
+            raise DataError(problems, path=where)
         rows = evaluation_rows(bundle, "user", {b: m for b, (m, _) in stored.items()})
         existing = {_row_key(r) for r in conn.execute(select(*[getattr(Evaluation, c) for c in _ROW_KEY]).where(
             Evaluation.model_id.in_(sorted({r["model_id"] for r in rows})))).mappings()}
         new = [r for r in rows if _row_key(r) not in existing]
-        if new and not dry_run:
-            conn.execute(insert(Evaluation), new)
+        cited = {r["source_id"] for r in new}
+        new_sources = [{**s.model_dump(), "origin": "user"} for s in bundle.sources.values()
+                       if s.id not in stored_sources and s.id in cited]
+        if not dry_run:
+            if new_sources:
+                conn.execute(insert(Source), new_sources)
+            if new:
+                conn.execute(insert(Evaluation), new)
     return {"added": len(new), "unchanged": len(rows) - len(new)}
 
 
