@@ -763,3 +763,37 @@ def test_cli_growth_frontier(run: Any, tmp_path: Any) -> None:
     target = tmp_path / "g.json"
     assert run("chart", "growth", "--frontier", "--period", "half", "-o", str(target)).exit_code == 0
     assert "frontier (largest per half)" in subtitle(json.loads(target.read_text()))
+
+
+def test_timeline_labels_overlap_no_label_and_no_mark() -> None:
+    """On a crowded timeline (3,000 models), in pixels: no two label boxes meet, and no label box
+    covers a mark's centre (the chart's own geometry, recomputed from the spec)."""
+    import numpy as np
+    import pandas as pd
+
+    spec = charts.chart_timeline(synthetic_frame(3000)).to_dict()
+    width, height = spec["width"], spec["height"]
+    layer = point_layers(spec)[0]
+    start, end = (pd.Timestamp(t) for t in layer["encoding"]["x"]["scale"]["domain"])
+    rows_domain = layer["encoding"]["y"]["scale"]["domain"]
+    n_rows = rows_domain[1] - rows_domain[0]
+
+    def px(t: Any) -> float:
+        return float((pd.Timestamp(t) - start) / (end - start) * width)
+
+    def py(row: float) -> float:
+        return (row - rows_domain[0]) / n_rows * height
+
+    boxes = []
+    for r in text_rows(spec):
+        w, h = charts._text_width(r["label"]), charts.LABEL_SIZE * 1.2
+        x0 = px(r["lx"]) if r["align"] == "left" else px(r["lx"]) - w
+        boxes.append((x0 + 0.5, py(r["ly"]) - h / 2 + 0.5, x0 + w - 0.5, py(r["ly"]) + h / 2 - 0.5))
+    assert len(boxes) >= 10
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    marks = np.array([(px(r["released_plot"]), py(r["row_plot"])) for r in point_rows(spec)])
+    for box in boxes:
+        inside = (marks[:, 0] > box[0]) & (marks[:, 0] < box[2]) & (marks[:, 1] > box[1]) & (marks[:, 1] < box[3])
+        assert not inside.any(), box
