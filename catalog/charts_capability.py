@@ -76,7 +76,8 @@ def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filter
                            "`llmzoo evals --benchmark ID` lists every result")
     frame = models_frame(engine, Filters(ids=sorted({m for m, _ in chosen})),
                          columns=["id", "name", "family", "org", "params", "train_compute", "train_tokens",
-                                  "active_params", "moe", "compute", "compute_status"])
+                                  "active_params", "moe", "compute", "compute_status", "pretrain_tokens",
+                                  "pretrain_compute"])
     models = {r["id"]: r for r in frame.to_dict("records")}
     points = []
     for bench in benches:
@@ -106,12 +107,21 @@ def _standard(row: dict[str, Any], bench: dict[str, Any]) -> bool:
 
 
 def _x(model: dict[str, Any], x: str) -> tuple[float | None, bool]:
+    """A model's x and whether it is an estimate. Compute is pre-training compute: a fine-tuned or
+    instruction-tuned model sits at its base's pre-training (catalog.inheritance's pretrain_compute,
+    else 6·N·pretrain_tokens), not at the compute of its own short stage."""
     def known(value: Any) -> bool:
         return value is not None and value == value and value > 0
 
     if x == "params":
         status = model.get("params_status")
         return (float(model["params"]), status in ESTIMATED) if known(model.get("params")) else (None, False)
+    if known(model.get("pretrain_compute")):
+        return float(model["pretrain_compute"]), model.get("pretrain_compute_status") in ESTIMATED
+    if known(model.get("pretrain_tokens")):
+        params = model.get("active_params") if model.get("moe") and known(model.get("active_params")) \
+            else model.get("params")
+        return (6 * float(params) * float(model["pretrain_tokens"]), True) if known(params) else (None, False)
     if not known(model.get("compute")):
         return None, False
     estimated = model.get("compute_status") == "6ND" or model.get("train_compute_status") in ESTIMATED

@@ -97,16 +97,16 @@ def test_compute_estimated_as_6nd_is_hollow(results, engine):
     from catalog.charts_capability import chart_capability
 
     spec = chart_capability(engine, ["gsm8k"]).to_dict()
-    # the fixture LLaMA models have params and tokens but no published compute: 6·N·D, hollow
-    assert _points(spec, spec) == [("llama-65b", 50.9, False, "developer"), ("llama-7b", 11.0, False, "developer")]
+    # the fixture LLaMA models have params and tokens but no published compute: 6·N·D, hollow; alpaca-7b
+    # (a fine-tune without its own token count) sits at LLaMA 7B's pre-training: 6·N·D of its inherited tokens
+    assert _points(spec, spec) == [("alpaca-7b", 12.0, False, "third-party"), ("llama-65b", 50.9, False, "developer"),
+                                   ("llama-7b", 11.0, False, "developer")]
+    xs = {r["model"]: r["x"] for layer in spec["layer"] if layer["mark"]["type"] == "point"
+          for r in spec["datasets"][layer["data"]["name"]]}
+    assert xs["alpaca-7b"] == pytest.approx(6 * 6.7e9 * 1e12)  # its own stage is 52K demonstrations, not 1T tokens
     assert spec["title"]["subtitle"][1].endswith(
         "Hollow marks: training compute estimated as 6·N·D or marked estimated by its source.")
-    # alpaca-7b (a fine-tune without its own token count) has a result but no x: left out, and said so
-    assert spec["title"]["subtitle"][3] == "Not drawn, no known training compute (nor N and D for 6·N·D): 1 result " \
-                                           "(alpaca-7b)."
-    both = chart_capability(engine, ["mmlu", "gsm8k"]).to_dict()
-    assert both["title"]["subtitle"][3] == ("Not drawn, no known training compute (nor N and D for 6·N·D): 1 result "
-                                            "(alpaca-7b (gsm8k)).")
+    assert len(spec["title"]["subtitle"]) == 3  # every result drawn: no "Not drawn" line
     assert len(chart_capability(engine, ["mmlu", "gsm8k"], x="params").to_dict()["title"]["subtitle"]) == 3
 
 
@@ -119,3 +119,18 @@ def test_every_family_has_its_own_colour_up_to_forty(results, engine):
     scale = point["encoding"]["color"]["scale"]
     assert scale["domain"] == ["alpaca", "llama"]
     assert scale["range"] == list(FAMILY_COLORS[:2])  # a colour of its own each, not a scheme that repeats
+
+
+def test_a_derived_model_sits_at_its_base_pretraining_compute():
+    from catalog.charts_capability import _x
+
+    base = {"compute": 4.0e22, "compute_status": "source", "params": 6.7e9}
+    assert _x(base, "compute") == (4.0e22, False)
+    tuned = {"compute": 3.6e20, "compute_status": "6ND", "params": 3e10, "pretrain_tokens": 3e11,
+             "pretrain_compute": None}
+    assert _x(tuned, "compute") == (6 * 3e10 * 3e11, True)  # 6·N·D of the base's tokens, not its own 2B
+    inherited = {**tuned, "pretrain_compute": 4.3e23, "pretrain_compute_status": "inherited"}
+    assert _x(inherited, "compute") == (4.3e23, False)
+    moe = {"moe": True, "active_params": 1.3e10, "params": 4.7e10, "pretrain_tokens": 1e12}
+    assert _x(moe, "compute") == (6 * 1.3e10 * 1e12, True)
+    assert _x({"params": 7e9, "params_status": "nominal"}, "params") == (7e9, True)  # a size from the name: hollow
