@@ -144,10 +144,11 @@ _SELECT = (Evaluation.model_id.label("model"), Evaluation.benchmark_id.label("be
 
 
 def printable(value: Any) -> Any:
-    """Text for a terminal: control characters (ESC sequences, carriage returns) shown as `?`."""
-    if not isinstance(value, str):
-        return value
-    return "".join("?" if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in value)
+    """Text for a terminal: control characters (ESC sequences, carriage returns) written visibly, as
+    catalog.display.printable writes them; other values unchanged."""
+    from catalog.display import printable as visible
+
+    return visible(value) if isinstance(value, str) else value
 
 
 def setting_text(row: dict[str, Any]) -> str:
