@@ -229,22 +229,28 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]),
               help="Output format (default: from the file extension).")
 @click.option("--sort", metavar="FIELD", help="Sort by a column; prefix - for descending.")
+@click.option("--excel-safe/--no-excel-safe", "excel", default=False, show_default=True,
+              help="CSV for a spreadsheet: a text cell starting with = + - @ (or tab, CR) gets a leading ' so that "
+                   "it is not run as a formula; numbers stay as they are; `llmzoo import` removes the quote.")
 @click.pass_context
-def export(ctx: click.Context, output: str, fmt: str | None, sort: str | None, **kwargs: Any) -> None:
+def export(ctx: click.Context, output: str, fmt: str | None, sort: str | None, excel: bool, **kwargs: Any) -> None:
     """Export models with every fact's provenance (status, source URL, method, note).
 
-    One row per model, raw units (parameters, tokens, FLOP as plain numbers).
+    One row per model, raw units (parameters, tokens, FLOP as plain numbers). Values are written
+    exactly as stored; a CSV meant to be opened in Excel or LibreOffice should be written with
+    --excel-safe, as text from others' files may hold formulas (=HYPERLINK(...), +cmd|...).
 
     \b
     Examples:
       llmzoo export -o models.csv
+      llmzoo export --origin user --excel-safe -o for-excel.csv
       llmzoo export --arch encoder-decoder -o - --format jsonl
     """
     from catalog.exporting import export_models
 
     filters = filters_from(kwargs)
     with exact_stdout():  # the rows go out exactly as stored, to stdout as to a file
-        count = export_models(open_engine(ctx), output, fmt, filters, sort)
+        count = export_models(open_engine(ctx), output, fmt, filters, sort, excel)
     if output != "-":
         click.echo(f"Wrote {count} models to {output}", err=True)
 
