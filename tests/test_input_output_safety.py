@@ -11,7 +11,7 @@ import json
 import pytest
 import yaml
 
-from tests.conftest import table_rows
+from tests.conftest import REPO, SHARED, table_rows
 
 ESC_NAME = "Evil \x1b[2J 7B \x1b]52;c;aGVsbG8=\x07"
 SHOWN_NAME = "Evil \\x1b[2J 7B \\x1b]52;c;aGVsbG8=\\x07"
@@ -303,3 +303,49 @@ def test_excel_safe_is_for_csv(run, formulas, tmp_path):
     assert (result.exit_code, result.stderr) == (1, "Error: --excel-safe is for CSV; JSON keeps every value exactly "
                                                     "(and spreadsheets do not run it)\n")
     assert not (tmp_path / "m.json").exists()
+
+
+# --------------------------------------------------------------------------- Epoch AI's real export
+
+REAL_EPOCH = SHARED / "data" / "epoch_language_models.csv"
+
+
+@pytest.mark.skipif(not REAL_EPOCH.is_file(), reason=f"{REAL_EPOCH} is not on this machine")
+def test_real_epoch_file_into_the_curated_catalogue_twice(run, db, monkeypatch):
+    """Exit 0 with a report of what was added, matched and skipped (with why); the second import
+    changes nothing and says so."""
+    monkeypatch.setenv("LLMZOO_DATA", str(REPO / "data"))
+    first = run("import", "--from", "epoch", str(REAL_EPOCH))
+    assert first.exit_code == 0, first.output
+    lines = first.stdout.splitlines()
+    assert lines[0] == f"{REAL_EPOCH}: read 1044 rows, 1044 language models"
+    assert "  skipped 13:" in lines and "    no organization: 6" in lines and "    duplicate row: 2" in lines
+    assert "    fails llmzoo's checks: 5" in lines
+    assert "      line 544 (PanGu-Σ): same model as line 352" in lines
+    added = next(line for line in lines if line.startswith("  added "))
+    assert added.startswith("  added 810 models, ")
+    after = table_rows(db)
+    second = run("import", "--from", "epoch", str(REAL_EPOCH))
+    assert second.exit_code == 0, second.output
+    assert second.stdout.endswith("  added 0 models\n")
+    again = second.stdout.splitlines()
+    assert [line for line in again if line.startswith("  matched ")] == [
+        "  matched 1031 catalogue models, not written: 961 agreeing, 68 conflicting, 2 with no figures to compare"]
+    end = next(i for i, line in enumerate(lines) if line.startswith("  matched"))
+    skipped = lines[lines.index("  skipped 13:"):end]
+    assert again[again.index("  skipped 13:"):again.index("  skipped 13:") + len(skipped)] == skipped
+    assert table_rows(db) == after
+
+
+def test_epoch_import_ignores_the_columns_it_does_not_use(run, db, tmp_path):
+    """A foreign format: Epoch's CSV has dozens of columns llmzoo has no use for (documented)."""
+    path = tmp_path / "epoch.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (
+        b"Model,Domain,Organization,Publication date,Parameters,Training compute (FLOP),"
+        b"Training dataset size (datapoints),Parms,Whatever\nMystery LM,Language,Meta AI,2023-02-24,7e9,,,1,x\n"))
+    result = run("import", "--from", "epoch", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (f"{path}: read 1 row, 1 language model\n  matched 0 catalogue models\n"
+                             "  added 1 model, 1 source\n    added: epoch-mystery-lm\n")
+    listed = run("list", "--search", "mystery", "--columns", "id,params", "--format", "csv")
+    assert listed.stdout == "id,params\nepoch-mystery-lm,7000000000\n"
