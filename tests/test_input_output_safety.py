@@ -349,3 +349,16 @@ def test_epoch_import_ignores_the_columns_it_does_not_use(run, db, tmp_path):
                              "  added 1 model, 1 source\n    added: epoch-mystery-lm\n")
     listed = run("list", "--search", "mystery", "--columns", "id,params", "--format", "csv")
     assert listed.stdout == "id,params\nepoch-mystery-lm,7000000000\n"
+
+
+def test_warnings_and_reports_of_an_import_show_escapes_visibly(run, db, tmp_path):
+    path = tmp_path / "epoch.csv"
+    path.write_text("Model,Domain,Organization,Publication date,Parameters,Training compute (FLOP),"
+                    "Training dataset size (datapoints)\n"
+                    "Evil\x1b]0;x\x07 LM,Language,Acme\x1b[2J Labs,2023-02-24,7e9,,0.0\n")
+    result = run("import", "--from", "epoch", str(path))
+    assert result.exit_code == 0, result.output
+    assert not any(c in result.stdout + result.stderr for c in UNSAFE)
+    assert result.stdout.splitlines()[1] == (f"  warning: {path}:2 (Evil\\x1b]0;x\\x07 LM): Training dataset size "
+                                             "(datapoints): '0.0' is not a plausible figure (it must be positive and "
+                                             "finite): left unknown")
