@@ -362,3 +362,31 @@ def test_warnings_and_reports_of_an_import_show_escapes_visibly(run, db, tmp_pat
     assert result.stdout.splitlines()[1] == (f"  warning: {path}:2 (Evil\\x1b]0;x\\x07 LM): Training dataset size "
                                              "(datapoints): '0.0' is not a plausible figure (it must be positive and "
                                              "finite): left unknown")
+
+
+def test_whatever_a_command_prints_goes_through_the_terminal_safe_streams():
+    """The net under every command (LlmzooGroup.main): print, click.echo and sys.stderr alike; exact only
+    inside exact_stdout()."""
+    import sys
+
+    import click
+    from click.testing import CliRunner
+
+    from cli.main import LlmzooGroup
+    from cli.output import exact_stdout
+
+    group = LlmzooGroup()
+
+    @group.command()
+    def shout() -> None:
+        print("a\x1b]0;x\x07")
+        sys.stderr.write("b\x9b2J\n")
+        click.echo("c\u202e")
+        with exact_stdout():
+            sys.stdout.write("d\x1b]0;x\x07\n")
+
+    before = sys.stdout, sys.stderr
+    result = CliRunner().invoke(group, ["shout"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "a\\x1b]0;x\\x07\nc\\u202e\nd\x1b]0;x\x07\n",
+                                                                "b\\x9b2J\n")
+    assert (sys.stdout, sys.stderr) == before
