@@ -202,6 +202,11 @@ def import_(ctx: click.Context, file: Path, source_format: str, fmt: str | None,
             source_url: str | None, on_conflict: str, dry_run: bool) -> None:
     """Import models from a file: an llmzoo export (csv/json/jsonl), Epoch AI's CSV, or a HF config.json.
 
+    An export's every column (CSV) or key (JSON) must be one `llmzoo export` writes: an unknown one
+    is an error naming the closest, and nothing is imported. The ' that `export --excel-safe` puts
+    before a formula-like cell is removed. Epoch's CSV and config.json are foreign formats: the
+    columns and keys llmzoo has no use for are ignored.
+
     \b
     Examples:
       llmzoo import models.csv --dry-run
