@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from catalog.units import format_count, format_flop
@@ -55,3 +56,23 @@ def human_bytes(value: float | None, status: str | None = None) -> str:
     text = human("bytes", value, status)
     units = {"K": " kB", "M": " MB", "B": " GB", "T": " TB", "P": " PB"}
     return text[:-1] + units[text[-1]] if text and text[-1] in units else (text + " B" if text[-1:].isdigit() else text)
+
+
+# Characters a terminal acts on rather than shows: C0 controls but tab and line feed (ESC starts
+# the sequences that clear the screen, set the window title, write the clipboard), DEL, the C1
+# controls (0x9b is a one-byte CSI), and the bidirectional overrides and isolates that make text
+# read in another order than it is stored (U+202E).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text as a terminal may show it: every control character and bidirectional override written
+    visibly as an escape, `\\x1b` or `\\u202e`; tab and line feed kept. Other text is unchanged."""
+    if text.isprintable():
+        return text
+    return _UNSAFE.sub(_visible, text)
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

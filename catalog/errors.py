@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 QUOTE_LIMIT = 80  # characters of a value quoted in a message
@@ -21,6 +22,50 @@ def shorten(value: Any, limit: int = QUOTE_LIMIT) -> Any:
     if len(text) <= limit:
         return value
     return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def not_known(name: str, known: Iterable[str], what: str, fix: str, noun: str | None = None) -> str:
+    """The problem of an unknown column or key, with the closest known name when one is close:
+    "column 'parms' is not an llmzoo column; did you mean 'params'?" (`fix` when none is)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else fix
+    return f"{what} {shorten(name)!r} is not an llmzoo {noun or what}; {hint}"
+
+
+NAMED_UNKNOWN = 20  # unknown columns or keys named one by one in a file's (or a record's) problems
+
+
+def header_problems(header: list[str], required: Iterable[str], known: frozenset[str], writer: str) -> list[str]:
+    """What is wrong with a CSV header: unknown columns (each with the closest known one), columns
+    named twice, required columns missing. Every problem, in header order."""
+    from collections import Counter
+
+    counts = Counter(header)
+    problems = _unknown([name for name in counts if name not in known], known, "column", "column",
+                        f"the header must be the one `{writer}` writes")
+    problems += [f"column {name!r} appears {n} times; keep one" for name, n in counts.items() if n > 1]
+    missing = [c for c in required if c not in counts]
+    if missing:
+        problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
+                        f"the header must be the one `{writer}` writes")
+    return problems
+
+
+def unknown_keys(row: dict[str, Any], known: frozenset[str], writer: str) -> list[str]:
+    """One problem per key of a JSON record that is not a known field, with the closest known one."""
+    if row.keys() <= known:
+        return []
+    return _unknown([key for key in row if key not in known], known, "key", "field",
+                    f"the keys are the columns `{writer}` writes")
+
+
+def _unknown(names: list[str], known: frozenset[str], what: str, noun: str, fix: str) -> list[str]:
+    problems = [not_known(name, known, what, fix, noun) for name in names[:NAMED_UNKNOWN]]
+    if len(names) > NAMED_UNKNOWN:
+        problems.append(f"... and {len(names) - NAMED_UNKNOWN:,} more unknown {what}s")
+    return problems
 
 
 class CatalogError(Exception):

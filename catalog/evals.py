@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, and_, insert, select
 
 from catalog.db import reading, writing
-from catalog.errors import CatalogError, DataError
+from catalog.errors import CatalogError, DataError, header_problems, unknown_keys
 from catalog.evalschema import Benchmark, Evaluation
 from catalog.evalvocab import EVAL_COLUMNS, METRICS
 from catalog.schema import Model, Source
@@ -144,10 +144,11 @@ _SELECT = (Evaluation.model_id.label("model"), Evaluation.benchmark_id.label("be
 
 
 def printable(value: Any) -> Any:
-    """Text for a terminal: control characters (ESC sequences, carriage returns) shown as `?`."""
-    if not isinstance(value, str):
-        return value
-    return "".join("?" if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in value)
+    """Text for a terminal: control characters (ESC sequences, carriage returns) written visibly, as
+    catalog.display.printable writes them; other values unchanged."""
+    from catalog.display import printable as visible
+
+    return visible(value) if isinstance(value, str) else value
 
 
 def setting_text(row: dict[str, Any]) -> str:
@@ -323,17 +324,18 @@ def _read_rows(path: Path, fmt: str | None) -> tuple[str, list[tuple[int, dict[s
     if not path.is_file():
         raise DataError([f"{path}: no such file"])
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Excel's "CSV UTF-8") is skipped
+        if not text.strip():
+            raise DataError([f"{path}: no results read (the file is empty); expected what "
+                             f"`llmzoo evals --format {fmt}` writes"])
         if fmt == "csv":
             reader = csv.DictReader(text.splitlines(), strict=True)
-            missing = [c for c in ("model", "benchmark", "shots", "score", "evaluated_by", "source", "locator")
-                       if c not in (reader.fieldnames or [])]
-            if missing:
-                raise DataError([f"{path}:1: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
-                                 "the header must be the one `llmzoo evals --format csv` writes"])
-            return fmt, [(reader.line_num, {k: v for k, v in row.items() if v not in ("", None)})
-                         for row in reader]
-        if fmt == "jsonl":
+            problems = header_problems(list(reader.fieldnames or []), _CSV_REQUIRED, frozenset(EVAL_COLUMNS),
+                                       "llmzoo evals --format csv")
+            if problems:
+                raise DataError([f"{path}:1: {p}" for p in problems])
+            items = [(reader.line_num, {k: v for k, v in row.items() if v not in ("", None)}) for row in reader]
+        elif fmt == "jsonl":
             items = [(n, json.loads(line)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         else:
             data = json.loads(text)
@@ -349,7 +351,26 @@ def _read_rows(path: Path, fmt: str | None) -> tuple[str, list[tuple[int, dict[s
     bad = [n for n, item in items if not isinstance(item, dict)]
     if bad:
         raise DataError([f"{path}: record {n}: expected an object with result fields" for n in bad])
+    if not items:
+        what = "the header only, no result rows" if fmt == "csv" else "an empty list"
+        raise DataError([f"{path}: no results read ({what})"])
     return fmt, items
+
+
+_CSV_REQUIRED = ("model", "benchmark", "shots", "score", "evaluated_by", "source", "locator")
+_JSON_KEYS = frozenset((*EVAL_COLUMNS, "setting"))
+_SETTING_KEYS = frozenset(("shots", "cot", "prompt", "decoding"))
+
+
+def _unknown_keys(row: dict[str, Any], fmt: str) -> list[str]:
+    """Keys of a JSON result that `llmzoo evals` does not write (a CSV's header is checked once)."""
+    if fmt == "csv":
+        return []
+    problems = unknown_keys(row, _JSON_KEYS, f"llmzoo evals --format {fmt}")
+    if isinstance(row.get("setting"), dict):
+        problems += [f"setting: {p}" for p in unknown_keys(row["setting"], _SETTING_KEYS,
+                                                             f"llmzoo evals --format {fmt}")]
+    return problems
 
 
 def _record_input(row: dict[str, Any]) -> dict[str, Any]:
@@ -390,10 +411,13 @@ def import_evals(engine: Engine, path: Path, fmt: str | None = None, dry_run: bo
     from catalog.evalrecords import EvalRecord
     from catalog.loading import Bundle, format_loc
 
-    _, items = _read_rows(path, fmt)
+    fmt, items = _read_rows(path, fmt)
     bundle, problems = Bundle(), []
     for number, row in items:
         where = f"{path}:{number}" if path.suffix.lower() != ".json" else f"{path}: record {number}"
+        if unknown := _unknown_keys(row, fmt):
+            problems.extend(f"{where}: {p}" for p in unknown)
+            continue
         data = _record_input(row)
         try:
             record = EvalRecord.model_validate(data)

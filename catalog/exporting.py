@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,12 +37,33 @@ def format_for(output: str, fmt: str | None) -> str:
 _JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(value, ensure_ascii=False), without its set-up
 
 
-def _csv(batches: Iterator[list[list[Any]]], columns: list[str], stream: IO[str]) -> int:
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def excel_safe(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one starting like a formula gets a leading `'` (which
+    Excel and LibreOffice read as "text follows" and do not show). A plain number (-1.5) is left as
+    it is, and so is other text; a cell already starting with quotes before a formula character gets
+    one more, so that `excel_unsafe` gives every cell back exactly."""
+    rest = text.lstrip("'")
+    if not rest or rest[0] not in FORMULA_STARTS or (len(rest) == len(text) and _NUMBER.fullmatch(text)):
+        return text
+    return "'" + text
+
+
+def excel_unsafe(text: str) -> str:
+    """`excel_safe` undone: the `'` it adds removed (what `llmzoo import` does to every CSV cell)."""
+    return text[1:] if text[:1] == "'" and excel_safe(text[1:]) == text else text
+
+
+def _csv(batches: Iterator[list[list[Any]]], columns: list[str], stream: IO[str], excel: bool = False) -> int:
     import csv
 
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
-    lines = _CsvLines(columns)
+    lines = _CsvLines(columns, excel)
     count = 0
     for rows in batches:
         stream.writelines(map(lines.line, rows))
@@ -57,12 +79,14 @@ class _CsvLines:
     quotes them; any other cell with a comma, quote or line break sends the row to the csv module.
     """
 
-    def __init__(self, columns: list[str]) -> None:
+    def __init__(self, columns: list[str], excel: bool = False) -> None:
         import csv
         import io
 
         self.width = len(columns)
         self.typed = _typed_columns(columns)
+        # --excel-safe: the text columns (numbers, booleans and JSON never start like a formula)
+        self.text = [at for at in range(self.width) if at not in set(self.typed)] if excel else []
         self.quoted = [at for at, name in enumerate(columns)
                        if name in ("parents", "datasets", "accept", "refs", *LIST_FACTS)]
         self.buffer = io.StringIO()
@@ -76,6 +100,10 @@ class _CsvLines:
             value = row[at]
             if value is not None and (cell := _CELLS.get(value.__class__, _csv_cell)) is not None:
                 row[at] = cell(value)
+        for at in self.text:
+            value = row[at]
+            if value and value[0] in _QUOTE_FIRST:
+                row[at] = excel_safe(value)
         cells, commas, quotes = row[:], 0, 0
         for at in self.quoted:
             value = cells[at]
@@ -99,6 +127,7 @@ class _CsvLines:
         return self.buffer.getvalue()[:-2] + "\n"
 
 
+_QUOTE_FIRST = frozenset((*FORMULA_STARTS, "'"))  # first characters `excel_safe` may change
 _BLANK = {None: ""}.get  # _BLANK(cell, cell): "" for None, else the cell
 
 
@@ -153,9 +182,16 @@ def _json_lines(batches: Iterator[list[list[Any]]], columns: list[str], stream: 
 
 
 def export_models(engine: Engine, output: str, fmt: str | None = None, filters: Filters | None = None,
-                  sort: str | None = None) -> int:
-    """Write every matching model to output ('-' for stdout); the file appears whole or not at all."""
+                  sort: str | None = None, excel: bool = False) -> int:
+    """Write every matching model to output ('-' for stdout); the file appears whole or not at all.
+
+    `excel` (CSV only): text cells that a spreadsheet would run as formulas start with `'` (see
+    `excel_safe`); `llmzoo import` removes that quote again.
+    """
     fmt = format_for(output, fmt)
+    if excel and fmt != "csv":
+        raise CatalogError(f"--excel-safe is for CSV; {fmt.upper()} keeps every value exactly (and spreadsheets "
+                           "do not run it)")
     from catalog.datasets_query import with_dataset_ids
 
     filters = with_dataset_ids(engine, filters or Filters())
@@ -163,19 +199,19 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
     columns = export_columns()
     rows = iter_export_batches(engine, filters, sort)
     if output == "-":
-        return _dump(rows, columns, fmt, sys.stdout)
+        return _dump(rows, columns, fmt, sys.stdout, excel)
     target = Path(output)
     if target.is_dir():
         raise CatalogError(f"{output} is a folder; give a file name such as {output.rstrip('/')}/models.{fmt}")
     with atomic_target(target, output) as tmp, open(tmp, "w", encoding="utf-8", newline="") as stream:
-        count = _dump(rows, columns, fmt, stream)
+        count = _dump(rows, columns, fmt, stream, excel)
     return count
 
 
-def _dump(rows: Iterator[list[list[Any]]], columns: list[str], fmt: str, stream: IO[str]) -> int:
+def _dump(rows: Iterator[list[list[Any]]], columns: list[str], fmt: str, stream: IO[str], excel: bool = False) -> int:
     with _collector_paused():
         if fmt == "csv":
-            return _csv(rows, columns, stream)
+            return _csv(rows, columns, stream, excel)
         return _json_lines(rows, columns, stream, array=(fmt == "json"))
 
 

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, insert, select
 
 from catalog.db import reading, writing
-from catalog.errors import CatalogError, ConflictError, DataError
+from catalog.errors import CatalogError, ConflictError, DataError, header_problems, unknown_keys
 from catalog.loading import Bundle, format_loc
 from catalog.records import (
     CONFIDENCES,
@@ -82,34 +82,58 @@ def iter_rows(path: Path, fmt: str,
               progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line or record number, row) from a CSV, JSON array or JSON Lines file.
 
+    A byte-order mark at the start (Excel's "CSV UTF-8") is skipped. A file that holds no row (empty,
+    a CSV header alone, an empty JSON list) is a DataError: an import that reads nothing says so.
     `progress`, if given, is called every thousand rows with the number of bytes read so far.
     """
     if not path.is_file():
         raise DataError([f"{path}: no such file"])
+    read = 0
     try:
         if fmt == "csv":
-            yield from _csv_rows(path, progress)
+            for read, row in enumerate(_csv_rows(path, progress), 1):  # noqa: B007 (counted for the end)
+                yield row
         elif fmt == "jsonl":
-            with path.open(encoding="utf-8") as handle:
+            with path.open(encoding="utf-8-sig") as handle:
                 for number, line in enumerate(handle, 1):
                     if line.strip():
+                        read += 1
                         yield number, _json_object(_loads(line, path, number), path, number)
                     if progress is not None and number % 1000 == 0:
                         progress(handle.buffer.tell())
         else:
-            with path.open(encoding="utf-8") as handle:
-                data = _loads(handle.read(), path, None)
+            with path.open(encoding="utf-8-sig") as handle:
+                text = handle.read()
+            if not text.strip():
+                raise DataError([f"{path}: no models read (the file is empty); a JSON export is a list of "
+                                 "model objects"])
+            data = _loads(text, path, None)
             if not isinstance(data, list):
                 raise DataError([f"{path}: a JSON export is a list of model objects; this file holds a "
                                  f"{type(data).__name__}"])
-            for number, item in enumerate(data, 1):
-                yield number, _json_object(item, path, number)
+            for read, item in enumerate(data, 1):
+                yield read, _json_object(item, path, read)
     except json.JSONDecodeError as exc:
         raise DataError([f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"]) from None
     except UnicodeDecodeError as exc:
         raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     except OSError as exc:
         raise DataError([f"{path}: cannot read: {exc.strerror}"]) from None
+    if not read:
+        raise DataError([f"{path}: no models read ({_nothing_read(path, fmt)})"])
+
+
+def _nothing_read(path: Path, fmt: str) -> str:
+    """Why a file gave no row, for the message: what it holds, and how the file should look."""
+    if fmt == "csv":
+        with path.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            ended = handle.read(1) in (b"\n", b"\r")
+        return "the header only, no model rows" + ("" if ended else "; the header line has no line end: was the "
+                                                   "file cut off?")
+    if fmt == "jsonl":
+        return "the file is empty; JSON Lines hold one model object per line"
+    return "an empty list"
 
 
 def _loads(text: str, path: Path, line: int | None) -> Any:
@@ -128,21 +152,30 @@ def _json_object(item: Any, path: Path, number: int) -> dict[str, Any]:
     return item
 
 
+@functools.cache
+def import_columns() -> frozenset[str]:
+    """Every column (CSV) or key (JSON) of a model row `llmzoo import` reads: those `llmzoo export` writes."""
+    from catalog.queries import export_columns
+
+    return frozenset(export_columns())
+
+
 def _csv_rows(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    from catalog.exporting import excel_unsafe
+
     csv.field_size_limit(MAX_CSV_FIELD)
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, strict=True)
         try:
             header = next(reader)
         except StopIteration:
-            raise DataError([f"{path}: the file is empty; expected a header row as `llmzoo export` writes"]) \
-                from None
+            raise DataError([f"{path}: no models read (the file is empty); expected a header row as "
+                             "`llmzoo export` writes"]) from None
         except csv.Error as exc:
             raise DataError([f"{path}:1: malformed CSV: {exc}"]) from None
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            raise DataError([f"{path}:1: missing column{'s' if len(missing) > 1 else ''} "
-                             f"{', '.join(missing)}; the header must be the one `llmzoo export` writes"])
+        problems = header_problems(header, REQUIRED, import_columns(), "llmzoo export")
+        if problems:
+            raise DataError([f"{path}:1: {p}" for p in problems])
         rows = 0
         while True:
             try:
@@ -157,6 +190,9 @@ def _csv_rows(path: Path, progress: Callable[[int], None] | None = None) -> Iter
                 raise DataError([f"{path}:{reader.line_num}: {len(values)} fields where the header has "
                                  f"{len(header)}; check quoting"])
             row = dict(compress(zip(header, values, strict=True), values))  # empty cells left out: row.get gives None
+            cells = "\x00".join(row.values())  # one C-speed test for the rare cell that starts with a quote
+            if "'" in cells and (cells[0] == "'" or "\x00'" in cells):
+                row = {key: excel_unsafe(value) for key, value in row.items()}  # the quote of `export --excel-safe`
             for key in ("parents", "datasets", "accept", "refs"):
                 if row.get(key):
                     try:
@@ -577,6 +613,7 @@ class _Reader:
     def __init__(self, path: Path, fmt: str, url_ids: dict[str, str]) -> None:
         self.path, self.url_ids = path, url_ids
         self.memo = _FactMemo() if fmt == "csv" else None  # CSV cells are text: conversions can be reused
+        self.known = None if fmt == "csv" else import_columns()  # CSV columns are checked once, in the header
         self.valid: dict[tuple[Any, ...], dict[str, Any] | DatasetRecord] = {}
         self.read = 0
 
@@ -591,6 +628,9 @@ class _Reader:
         problems: list[str] = []
         for number, row in rows:
             where = f"{self.path}:{number}" + (f" ({row.get('id')})" if row.get("id") else "")
+            if self.known is not None and (unknown := unknown_keys(row, self.known, "llmzoo export")):
+                problems.extend(f"{where}: {p}" for p in unknown)
+                continue
             self._refs(row.get("refs"), where, refs, problems)
             item = self._plan(row, where, problems)
             if item is not None:

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from cli.options import open_engine
-from cli.output import FORMATS, LEGEND, fit_text, human, render, render_table, terminal_width, to_json
+from cli.output import FORMATS, LEGEND, echo_result, fit_text, human, render, render_table, terminal_width, to_json
 
 
 @click.command("compare")
@@ -32,7 +32,7 @@ def compare(ctx: click.Context, models: tuple[str, ...], only_different: bool, f
     result = compare_models(open_engine(ctx), models, only_different)
     ids = result["models"]
     if fmt == "json":
-        click.echo(to_json(result))
+        echo_result(to_json(result), fmt)
         return
     if fmt in ("table", "markdown"):
         rows: list[dict[str, Any]] = [{"fact": COMPUTED_LABELS.get(r["fact"]) or LABELS.get(r["fact"], r["fact"]),
@@ -44,7 +44,7 @@ def compare(ctx: click.Context, models: tuple[str, ...], only_different: bool, f
         text = render_table(rows, ["fact", *ids], width=width, wrap=True) + "\n" + fit_text(LEGEND, width)
     else:
         text = render(rows, ["fact", *ids], fmt)
-    click.echo(text)
+    echo_result(text, fmt)
 
 
 COMPUTED_LABELS = {"org": "organization", "compute": "compute (source or 6ND)",

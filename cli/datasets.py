@@ -8,7 +8,7 @@ import click
 
 from catalog.display import human_bytes
 from cli.options import open_engine
-from cli.output import FORMATS, human, render, to_json
+from cli.output import FORMATS, echo_result, human, render, to_json
 
 
 @click.group("datasets")
@@ -42,7 +42,7 @@ def list_datasets_cmd(ctx: click.Context, sort: str | None, fmt: str) -> None:
     if fmt in ("table", "markdown"):
         rows = [{**r, "tokens": human("tokens", r["tokens"]), "documents": human("documents", r["documents"]),
                  "bytes": human_bytes(r["bytes"])} for r in rows]
-    click.echo(render(rows, DATASET_COLUMNS, fmt))
+    echo_result(render(rows, DATASET_COLUMNS, fmt), fmt)
 
 
 @datasets.command("show")
@@ -65,7 +65,7 @@ def show_dataset(ctx: click.Context, dataset: str, fmt: str) -> None:
 
     detail = dataset_detail(open_engine(ctx), dataset)
     if fmt == "json":
-        click.echo(to_json(detail))
+        echo_result(to_json(detail), fmt)
     elif fmt == "text":
         click.echo(render_dataset(detail))
     else:
@@ -73,7 +73,7 @@ def show_dataset(ctx: click.Context, dataset: str, fmt: str) -> None:
         rows: list[dict[str, Any]] = detail["models"]
         if fmt == "markdown":
             rows = _shown_links(rows)
-        click.echo(render(rows, columns, fmt))
+        echo_result(render(rows, columns, fmt), fmt)
 
 
 def _shown_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -103,7 +103,7 @@ def mix(ctx: click.Context, model: str, fmt: str) -> None:
 
     found = model_mixture(open_engine(ctx), model)
     if fmt == "json":
-        click.echo(to_json(found.as_dict()))
+        echo_result(to_json(found.as_dict()), fmt)
         return
     rows = [{"category": c.name, "share": round(c.share, 6),
              "datasets": "; ".join(f"{d.name} ({d.share:.1%})" for d in c.datasets)} for c in found.categories]
@@ -113,7 +113,7 @@ def mix(ctx: click.Context, model: str, fmt: str) -> None:
     if fmt in ("table", "markdown"):
         for row in rows:
             row["share"] = "" if row["share"] is None else f"{row['share']:.1%}"
-    click.echo(render(rows, ["category", "share", "datasets"], fmt))
+    echo_result(render(rows, ["category", "share", "datasets"], fmt), fmt)
     if fmt == "table":
         total = f"{found.total:.1%} published" + ("" if found.complete else " (partial mixture)")
         click.echo(f"{found.model_name}: shares from the training-data links, {total}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cli.options import db_of
-from cli.output import to_json
+from cli.output import echo_result, to_json
 
 
 @click.group("db")
@@ -53,7 +53,7 @@ def info_cmd(ctx: click.Context, fmt: str) -> None:
         info = {"database": describe(engine), "dialect": engine.dialect.name,
                 "schema_revision": current_revision(conn), "data_fingerprint": get_meta(conn, DATA_KEY)}
     if fmt == "json":
-        click.echo(to_json(info))
+        echo_result(to_json(info), fmt)
     else:
         click.echo("\n".join(f"{k}: {v}" for k, v in info.items()))
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from cli.options import filter_options, filters_from, open_engine
-from cli.output import render
+from cli.output import echo_result, render
 
 TABLE_COLUMNS = ("model", "benchmark", "subset", "setting", "metric", "score", "evaluated_by", "source",
                  "locator")
@@ -45,7 +45,7 @@ def evals(ctx: click.Context, benchmarks: tuple[str, ...], models: tuple[str, ..
     rows = find_evals(open_engine(ctx), filters_from(kwargs), benchmarks, evaluated_by, models)
     if fmt in ("csv", "json", "jsonl"):
         if rows or fmt != "jsonl":
-            click.echo(write_evals(rows, fmt))
+            echo_result(write_evals(rows, fmt), fmt)
         return
     if not rows:
         click.echo("No results match these filters.", err=True)
@@ -56,7 +56,7 @@ def evals(ctx: click.Context, benchmarks: tuple[str, ...], models: tuple[str, ..
         row["evaluated_by"] = row["evaluated_by"] if row["evaluated_by"] == "developer" else \
             f"third-party: {row['evaluator']}"
         row["score"] = f"{row['score']:g}"
-    click.echo(render([{c: printable(r.get(c)) for c in TABLE_COLUMNS} for r in rows], TABLE_COLUMNS, fmt))
+    echo_result(render([{c: printable(r.get(c)) for c in TABLE_COLUMNS} for r in rows], TABLE_COLUMNS, fmt), fmt)
 
 
 @evals.command("benchmarks")
@@ -74,7 +74,7 @@ def benchmarks_cmd(ctx: click.Context, fmt: str) -> None:
 
     rows = list_benchmarks(open_engine(ctx))
     columns = ["id", "name", "task_kind", "metric", "chance", "standard", "part_of", "results", "source"]
-    click.echo(render(rows, columns, fmt))
+    echo_result(render(rows, columns, fmt), fmt)
 
 
 @evals.command("import")

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from catalog.display import printable
+
 SHOWN = 10  # detail lines per skip reason; the counts are always complete
 
 
@@ -20,7 +22,8 @@ def run_importer(engine: Any, source_format: str, file: Path, *, model_id: str |
         if model_id or source_url:
             raise click.UsageError("--model and --source-url are for --from hf-config; an Epoch CSV names its "
                                    "models and cites each row's link")
-        click.echo("\n".join(epoch_report(import_epoch(engine, file, on_conflict=on_conflict, dry_run=dry_run))))
+        report = epoch_report(import_epoch(engine, file, on_conflict=on_conflict, dry_run=dry_run))
+        click.echo(printable("\n".join(report)))
     elif source_format == "hf-config":
         from catalog.importers.hf_config import import_hf_config
 
@@ -29,7 +32,7 @@ def run_importer(engine: Any, source_format: str, file: Path, *, model_id: str |
                                    "belongs to (e.g. --model llama-2-7b)")
         result = import_hf_config(engine, file, model_id, source_url=source_url, on_conflict=on_conflict,
                                   dry_run=dry_run)
-        click.echo("\n".join(hf_report(result)))
+        click.echo(printable("\n".join(hf_report(result))))
     else:
         raise click.UsageError(f"unknown import format {source_format!r}")
 

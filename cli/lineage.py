@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cli.options import filter_options, filters_from, open_engine
+from cli.output import echo_result, printable
 
 NONE = "  (none recorded)"
 
@@ -53,7 +54,7 @@ def render_lineage(found: dict[str, Any], ancestors: bool = True, descendants: b
             lines += ["", title, *body]
     if truncated:
         lines += ["", "… more generations beyond --depth"]
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 @click.command("lineage")
@@ -88,7 +89,7 @@ def lineage(ctx: click.Context, model: str, depth: int | None, only_ancestors: b
             out["ancestors"] = [c.to_dict() for c in found["ancestry"].children]
         if show_down:
             out["descendants"] = [c.to_dict() for c in found["descendants"].children]
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        echo_result(json.dumps(out, indent=2, ensure_ascii=False), fmt)
     else:
         click.echo(render_lineage(found, show_up, show_down))
 

@@ -13,7 +13,20 @@ import click
 
 from catalog.errors import CatalogError
 from cli.options import filter_options, filters_from, open_engine
-from cli.output import FORMATS, LEGEND, fit_text, human, render, render_table, terminal_width, to_json
+from cli.output import (
+    FORMATS,
+    LEGEND,
+    echo_result,
+    exact_stdout,
+    fit_text,
+    human,
+    printable,
+    render,
+    render_table,
+    terminal_safe,
+    terminal_width,
+    to_json,
+)
 from cli.render import render_model, render_stats
 
 # Subcommands that live in their own modules, imported only when they run (fast start-up).
@@ -73,7 +86,12 @@ def _accept_db_option(command: click.Command) -> None:
 
 
 class LlmzooGroup(click.Group):
-    """A group that loads some commands lazily and turns library errors into `Error: ...`."""
+    """A group that loads some commands lazily, turns library errors into `Error: ...`, and shows
+    control characters visibly in everything it prints (cli.output.terminal_safe)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with terminal_safe():
+            return super().main(*args, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         available = {name for name, target in LAZY_COMMANDS.items()
@@ -108,7 +126,7 @@ class LlmzooGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CatalogError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {printable(str(exc))}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing was changed by the unfinished command.", err=True)
@@ -198,7 +216,7 @@ def list_models(ctx: click.Context, sort: str | None, limit: int | None, columns
     if not rows and fmt == "table":
         click.echo("No models match these filters.", err=True)
         return
-    click.echo(_list_rows(engine, rows, cols, fmt, narrow=not columns))
+    echo_result(_list_rows(engine, rows, cols, fmt, narrow=not columns), fmt)
     if benches and fmt in ("table", "markdown"):
         click.echo(f"{', '.join(benches)}: {STANDARD_RULE}")
 
@@ -236,7 +254,7 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
 
     engine = open_engine(ctx)
     detail = add_evaluations(engine, get_model(engine, model))
-    click.echo(to_json(detail) if fmt == "json" else render_model(detail))
+    echo_result(to_json(detail) if fmt == "json" else render_model(detail), fmt)
 
 
 @cli.command("export")
@@ -246,21 +264,28 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]),
               help="Output format (default: from the file extension).")
 @click.option("--sort", metavar="FIELD", help="Sort by a column; prefix - for descending.")
+@click.option("--excel-safe/--no-excel-safe", "excel", default=False, show_default=True,
+              help="CSV for a spreadsheet: a text cell starting with = + - @ (or tab, CR) gets a leading ' so that "
+                   "it is not run as a formula; numbers stay as they are; `llmzoo import` removes the quote.")
 @click.pass_context
-def export(ctx: click.Context, output: str, fmt: str | None, sort: str | None, **kwargs: Any) -> None:
+def export(ctx: click.Context, output: str, fmt: str | None, sort: str | None, excel: bool, **kwargs: Any) -> None:
     """Export models with every fact's provenance (status, source URL, method, note).
 
-    One row per model, raw units (parameters, tokens, FLOP as plain numbers).
+    One row per model, raw units (parameters, tokens, FLOP as plain numbers). Values are written
+    exactly as stored; a CSV meant to be opened in Excel or LibreOffice should be written with
+    --excel-safe, as text from others' files may hold formulas (=HYPERLINK(...), +cmd|...).
 
     \b
     Examples:
       llmzoo export -o models.csv
+      llmzoo export --origin user --excel-safe -o for-excel.csv
       llmzoo export --arch encoder-decoder -o - --format jsonl
     """
     from catalog.exporting import export_models
 
     filters = filters_from(kwargs)
-    count = export_models(open_engine(ctx), output, fmt, filters, sort)
+    with exact_stdout():  # the rows go out exactly as stored, to stdout as to a file
+        count = export_models(open_engine(ctx), output, fmt, filters, sort, excel)
     if output != "-":
         click.echo(f"Wrote {count} models to {output}", err=True)
 
@@ -278,7 +303,7 @@ def stats(ctx: click.Context, fmt: str) -> None:
     from catalog.queries import catalog_stats
 
     data = catalog_stats(open_engine(ctx))
-    click.echo(to_json(data) if fmt == "json" else render_stats(data))
+    echo_result(to_json(data) if fmt == "json" else render_stats(data), fmt)
 
 
 @cli.command("validate")
@@ -302,7 +327,7 @@ def validate(path: Path | None) -> None:
     bundle = load_directory(path)
     report = check_bundle(bundle)
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {printable(str(warning))}", err=True)
     if report.errors:
         raise DataError(report.errors)
     click.echo(f"OK: {len(bundle.models)} models, {len(bundle.datasets)} datasets, "
@@ -336,11 +361,11 @@ def coverage_cmd(ctx: click.Context, fields: str | None, gaps: bool, fmt: str, *
     report = coverage(open_engine(ctx), filters_from(kwargs), chosen)
     models = [m for m in report["models"] if m["missing"]] if gaps else report["models"]
     if fmt == "json":
-        click.echo(to_json({**report, "models": models}))
+        echo_result(to_json({**report, "models": models}), fmt)
         return
     rows = [{"id": m["id"], **{f: COVERAGE_MARKS[s] if fmt != "csv" else s for f, s in m["fields"].items()}}
             for m in models]
-    click.echo(render(rows, ["id", *chosen], fmt))
+    echo_result(render(rows, ["id", *chosen], fmt), fmt)
     if fmt == "table":
         known = ", ".join(f"{f} {report['count'] - report['totals'][f]['missing']}/{report['count']}"
                           for f in chosen)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from catalog.display import human  # noqa: F401  (re-exported for the commands)
+from catalog.display import (
+    human,  # noqa: F401  (re-exported for the commands)
+    printable,
+)
 
 FORMATS = ("table", "csv", "json", "markdown")
+EXACT_FORMATS = ("csv", "json", "jsonl")  # data for programs: every value exactly as stored
 
 
 def _cell(value: Any) -> str:
@@ -21,7 +27,82 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float) and math.isnan(value):
         return ""
-    return str(value)
+    return printable(str(value))
+
+
+# --------------------------------------------------------------------------- terminal safety
+# Names, notes and sources come from files anyone can write, and error messages quote them. While
+# `llmzoo` runs, its stdout and stderr are `_TerminalSafe` streams (installed by `terminal_safe()`
+# around the whole command, in cli.main): whatever a command prints, however it prints it, reaches
+# the terminal with its control characters written visibly (`\x1b`, `\u202e`; catalog.display
+# .printable). Only results in EXACT_FORMATS opt out, through `echo_result` or `exact_stdout()`.
+
+
+class _TerminalSafe:
+    """A text stream writing through another, with control characters shown visibly, unless `exact`."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.exact = False
+
+    def write(self, text: str) -> int:
+        return self.stream.write(text if self.exact or not isinstance(text, str) else printable(text))
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        if self.exact:
+            self.stream.writelines(lines)
+        else:
+            for line in lines:
+                self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "buffer":  # writing bytes would go around the escaping (click does when it distrusts a stream)
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def terminal_safe() -> Iterator[None]:
+    """Make sys.stdout and sys.stderr terminal-safe for the duration (a no-op when they already are)."""
+    saved = sys.stdout, sys.stderr
+    if sys.stdout is not None and not isinstance(sys.stdout, _TerminalSafe):
+        sys.stdout = _TerminalSafe(sys.stdout)
+    if sys.stderr is not None and not isinstance(sys.stderr, _TerminalSafe):
+        sys.stderr = _TerminalSafe(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+@contextlib.contextmanager
+def exact_stdout() -> Iterator[None]:
+    """Within it, stdout carries text exactly (csv, json, jsonl results: data, not a display)."""
+    stream = sys.stdout
+    if not isinstance(stream, _TerminalSafe) or stream.exact:
+        yield
+        return
+    stream.exact = True
+    try:
+        yield
+    finally:
+        stream.exact = False
+
+
+def raw_stream(stream: Any) -> Any:
+    """The stream under a terminal-safe one: for llmzoo's own control sequences (the progress line)."""
+    return stream.stream if isinstance(stream, _TerminalSafe) else stream
+
+
+def echo_result(text: str, fmt: str) -> None:
+    """Print a command's result: exactly in EXACT_FORMATS, with control characters shown visibly otherwise."""
+    import click
+
+    if fmt in EXACT_FORMATS:
+        with exact_stdout():
+            click.echo(text, color=True)  # color=True: click strips no escape sequence from data either
+    else:
+        click.echo(printable(text))  # before click.echo, which would drop (not show) some sequences when piped
 
 
 def terminal_width() -> int | None:
@@ -31,7 +112,6 @@ def terminal_width() -> int | None:
     """
     import os
     import shutil
-    import sys
 
     import click
 
@@ -112,6 +192,7 @@ def fit_text(text: str, width: int | None) -> str:
     """Wrap every line longer than `width` (indented like its first line, plus two); None leaves it whole."""
     import textwrap
 
+    text = printable(text)
     if not width:
         return text
     out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import open_engine
-from cli.output import FORMATS, render
+from cli.output import FORMATS, echo_result, render
 
 
 @click.command("query")
@@ -38,4 +38,4 @@ def query(ctx: click.Context, sql: str | None, params: tuple[tuple[str, str], ..
     if fmt in ("table", "markdown"):  # 7e9 stored as a float reads 7000000000, not 7000000000.0
         rows = [{c: int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 1e16 else v
                  for c, v in row.items()} for row in rows]
-    click.echo(render(rows, columns, fmt))
+    echo_result(render(rows, columns, fmt), fmt)

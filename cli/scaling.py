@@ -10,7 +10,7 @@ import click
 from catalog import scaling as laws
 from catalog.units import format_count, format_flop, parse_count
 from cli.options import filter_options
-from cli.output import FORMATS, human, render, to_json
+from cli.output import FORMATS, echo_result, human, render, to_json
 
 # Every command prints the same quantities; the approach column only for Chinchilla rows.
 COLUMNS = ("approach", "params", "tokens", "tokens_per_param", "compute_flop", "compute_pf_days",
@@ -126,10 +126,10 @@ def _allocations(question: Callable[..., laws.Allocation], value: float, law: st
 def _echo(results: Sequence[laws.Allocation], law: str, fmt: str) -> None:
     rows = [result.as_dict() for result in results]
     if fmt == "json":
-        click.echo(to_json(rows))
+        echo_result(to_json(rows), fmt)
         return
     if fmt == "csv":
-        click.echo(render(rows, RAW_COLUMNS, "csv"))
+        echo_result(render(rows, RAW_COLUMNS, "csv"), fmt)
         return
     keep = [i for i, c in enumerate(COLUMNS) if c != "approach" or any(r["approach"] for r in rows)]
     click.echo(render([_cells(row) for row in rows], [COLUMNS[i] for i in keep], fmt,
@@ -194,8 +194,8 @@ def compare(ctx: click.Context, models: tuple[str, ...], fmt: str, **kwargs: Any
     rows.sort(key=lambda r: order.get(r["id"], 0))
     if fmt in ("json", "csv"):
         keys = {"compute": "compute_flop", "train_tokens": "tokens"}
-        click.echo(render([{keys.get(k, k): v for k, v in r.items()} for r in rows],
-                          [keys.get(c, c) for c in COMPARE_COLUMNS], fmt))
+        echo_result(render([{keys.get(k, k): v for k, v in r.items()} for r in rows],
+                           [keys.get(c, c) for c in COMPARE_COLUMNS], fmt), fmt)
         return
     shown = [{c: human(c, r[c]) for c in COMPARE_COLUMNS} for r in rows]
     for row, raw in zip(shown, rows, strict=True):

@@ -11,8 +11,10 @@ from typing import Any
 
 import click
 
+from catalog.display import printable
 from catalog.records import ARCHITECTURES, RELATIONS
 from cli.options import open_engine
+from cli.output import raw_stream
 
 CONFLICT = click.Choice(["fail", "skip", "update"])
 
@@ -200,6 +202,11 @@ def import_(ctx: click.Context, file: Path, source_format: str, fmt: str | None,
             source_url: str | None, on_conflict: str, dry_run: bool) -> None:
     """Import models from a file: an llmzoo export (csv/json/jsonl), Epoch AI's CSV, or a HF config.json.
 
+    An export's every column (CSV) or key (JSON) must be one `llmzoo export` writes: an unknown one
+    is an error naming the closest, and nothing is imported. The ' that `export --excel-safe` puts
+    before a formula-like cell is removed. Epoch's CSV and config.json are foreign formats: the
+    columns and keys llmzoo has no use for are ignored.
+
     \b
     Examples:
       llmzoo import models.csv --dry-run
@@ -227,7 +234,7 @@ class _ImportProgress:
     written, their rate and the time left; the last state stays on screen when the import ends."""
 
     def __init__(self, file: Path, stream: Any, clock: Callable[[], float] = time.monotonic) -> None:
-        self.name, self.size, self.stream, self.clock = file.name, max(file.stat().st_size, 1), stream, clock
+        self.name, self.size, self.stream, self.clock = printable(file.name), max(file.stat().st_size, 1), stream, clock
         self.start = self.drawn = clock()
         self.read = self.rows = 0
 
@@ -279,7 +286,7 @@ def _progress_bar(file: Path) -> Iterator[Callable[[int, int], None] | None]:
     if not sys.stderr.isatty() or not file.is_file():
         yield None
         return
-    progress = _ImportProgress(file, sys.stderr)
+    progress = _ImportProgress(file, raw_stream(sys.stderr))  # its own \r and erase-line go out as they are
     try:
         yield progress
     except BaseException:

@@ -272,7 +272,7 @@ def test_import_dry_run_and_conflicts(run, db, user_file, tmp_path):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("", "the file is empty; expected a header row"),
+    ("", "no models read (the file is empty); expected a header row"),
     ("id,name\nx,X\n", "missing columns org, source"),
     ('id,name,org,source\n"x,X,meta,brown2020gpt3\n', "malformed CSV"),
     ("id,name,org,source\nx,X,meta\n", "3 fields where the header has 4"),
