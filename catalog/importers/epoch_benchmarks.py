@@ -62,7 +62,7 @@ from catalog.db import reading
 from catalog.errors import DataError, shorten
 from catalog.evalrecords import EvalRecord
 from catalog.evalschema import Benchmark
-from catalog.importers.epoch import slug
+from catalog.importers.epoch import Skip, slug  # a row (or one score of a row) left out, and why
 from catalog.loading import Bundle, format_loc
 from catalog.records import SourceRecord
 from catalog.schema import Alias, Model
@@ -95,15 +95,6 @@ NO_MODEL = "model not in the catalogue"
 NAMES_DISAGREE = "Model version and Name are different models"
 NO_SCORE = "no score"
 SKIP_REASONS = (UNKNOWN_BENCHMARK, NO_MODEL, NAMES_DISAGREE, NO_SCORE)
-
-
-@dataclass
-class Skip:
-    """A row (or one score of a row) left out, and why."""
-
-    line: int
-    name: str
-    detail: str = ""
 
 
 @dataclass
