@@ -69,5 +69,9 @@ class DatabaseError(CatalogError):
     """The database cannot be opened, is not a catalogue, or is from a newer llmzoo."""
 
 
+class DamagedDatabase(DatabaseError):
+    """A SQLite file with corrupt pages: nothing is written into it; restore it from a backup."""
+
+
 class ConflictError(CatalogError):
     """A record would overwrite or duplicate an existing one."""
