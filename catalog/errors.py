@@ -23,6 +23,10 @@ def shorten(value: Any, limit: int = QUOTE_LIMIT) -> Any:
     return f"{text[:limit]}... ({len(text):,} characters)"
 
 
+class CatalogWarning(UserWarning):
+    """Something a read had to leave out (a stored value it cannot compute with); the CLI prints it."""
+
+
 class CatalogError(Exception):
     """Base class of every error a user can cause and fix."""
 

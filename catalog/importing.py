@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, insert, select
 
+from catalog.computed import INPUTS as COMPUTED_INPUTS
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError
 from catalog.loading import Bundle, format_loc
@@ -496,6 +497,10 @@ def _record_from_rows(rows: dict[type, list[dict[str, Any]]]) -> ModelRecord:
     return ModelRecord.model_validate(data)
 
 
+_HUGE = 1e100  # fact values from which `_suspect` lets check_bundle's computed-columns check decide
+_COMPUTED_FROM = tuple(name for name in COMPUTED_INPUTS if name not in ("moe", "hardware"))  # the numbers
+
+
 def _suspect(model: dict[str, Any], lineage: list[dict[str, Any]], data: list[dict[str, Any]],
              today: dt.date) -> bool:
     """True if `check_bundle`'s checks of this one model (numbers, dates, shares) might fail."""
@@ -510,6 +515,8 @@ def _suspect(model: dict[str, Any], lineage: list[dict[str, Any]], data: list[di
             or (model["released"] is not None and model["released"] > today) \
             or sum(d["share"] or 0.0 for d in data) > 1.02:
         return True
+    if any(model[name] is not None and not -_HUGE < model[name] < _HUGE for name in _COMPUTED_FROM):
+        return True  # a computed column might not fit a float: `_check_computed` decides
     size = active if moe and active is not None else params
     tokens, compute = model["train_tokens"], model["train_compute"]
     if not size or not tokens or not (not lineage or any(p["relation"] == "continued-pretrain" for p in lineage)):

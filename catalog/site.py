@@ -517,7 +517,7 @@ def _detail(model: Model, orgs: dict[str, Any], families: dict[str, Any], relate
                                                     getattr(model, f"{date_fact}_precision"))
     cited = _cited(model, related, model.id) | {f["source"] for f in facts.values()}
     computed = add_computed({k: (v["value"] if isinstance(v, dict) else None) for k, v in facts.items()}
-                            | {"moe": facts.get("moe", {}).get("value")})
+                            | {"moe": facts.get("moe", {}).get("value")}, model.id)
     org = orgs.get(model.org_id)
     family = families.get(model.family_id) if model.family_id else None
     return {

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,37 @@ def _accept_db_option(command: click.Command) -> None:
                                            callback=_remember_db, help="Catalogue database (as llmzoo --db)."))
 
 
+WARNINGS_SHOWN = 10  # distinct library warnings printed by one command; the rest are counted
+
+
+@contextlib.contextmanager
+def _printing_warnings() -> Iterator[None]:
+    """Print the library's CatalogWarnings as `warning: ...` on stderr, each once, at most WARNINGS_SHOWN."""
+    import warnings
+
+    from catalog.errors import CatalogWarning
+
+    seen: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CatalogWarning)
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if not issubclass(category, CatalogWarning):
+                return shown(message, category, *args, **kwargs)
+            if str(message) not in seen:
+                seen.add(str(message))
+                if len(seen) <= WARNINGS_SHOWN:
+                    click.echo(f"warning: {message}", err=True)
+
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            if len(seen) > WARNINGS_SHOWN:
+                click.echo(f"warning: ... and {len(seen) - WARNINGS_SHOWN} more", err=True)
+
+
 class LlmzooGroup(click.Group):
     """A group that loads some commands lazily and turns library errors into `Error: ...`."""
 
@@ -71,7 +104,8 @@ class LlmzooGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _printing_warnings():
+                return super().invoke(ctx)
         except CatalogError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)

@@ -175,3 +175,113 @@ def test_a_foreign_sqlite_file_is_never_changed(tmp_path, monkeypatch, args, ale
     assert sorted(p.name for p in tmp_path.glob("other-app.db*")) == ["other-app.db"]
     with sqlite3.connect(other) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchall() == [("delete",)]
+
+
+# --- Computed columns beyond floating-point range ------------------------------------------------------------
+
+SIX_ND = "compute: 6·N·D = 6 × 1e+299 × 1e+300 is beyond the largest floating-point number (1.8e+308)"
+
+
+@pytest.fixture
+def ready(run, db):
+    """A catalogue that exists (first use done), and a function telling whether it is unchanged."""
+    assert run("stats").exit_code == 0
+    before = table_rows(db)
+    return lambda: table_rows(db) == before
+
+
+def refused(result, message: str) -> None:
+    assert (result.exit_code, result.stderr) == (1, message), result.output
+
+
+def test_overflowing_compute_refused_by_add(run, ready, tmp_path):
+    path = model_file(tmp_path, "params: 1e299, train_tokens: 1e300")
+    refused(run("add", str(path)), f"Error: 1 problem:\n  {path}:2: mine: {SIX_ND}; check the figures (or their "
+                                   "units)\n")
+    refused(run("add", "--id", "mine", "--name", "Mine", "--org", "meta", "--params", "1e299", "--tokens", "1e300",
+                "--source-url", "https://example.org/a"),
+            f"Error: 1 problem:\n  models[mine]: {SIX_ND}; check the figures (or their units)\n")
+    assert ready()
+
+
+def test_overflowing_compute_refused_by_edit(run, db, tmp_path):
+    assert run("add", "--id", "mine", "--name", "Mine", "--org", "meta", "--params", "1e299",
+               "--source-url", "https://example.org/a").exit_code == 0
+    before = table_rows(db)
+    refused(run("edit", "mine", "--set", "train_tokens=1e300"),
+            f"Error: 1 problem:\n  models[mine]: {SIX_ND}; check the figures (or their units)\n")
+    refused(run("edit", "llama-7b", "--set", "params=1e299", "--set", "train_tokens=1e300"),
+            f"Error: 1 problem:\n  models[llama-7b]: {SIX_ND}; check the figures (or their units)\n")
+    assert table_rows(db) == before
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv"])
+def test_overflowing_compute_refused_by_import(run, ready, tmp_path, fmt):
+    record = {"id": "big", "name": "Big", "org": "meta", "source": "brown2020gpt3", "params": 1e299,
+              "train_tokens": 1e300}
+    path = tmp_path / f"m.{fmt}"
+    if fmt == "jsonl":
+        path.write_text(json.dumps(record) + "\n")
+    elif fmt == "json":
+        path.write_text(json.dumps([record]))
+    else:
+        path.write_text(",".join(record) + "\n" + ",".join(map(str, record.values())) + "\n")
+    where = {"jsonl": f"{path}:1", "json": f"{path}:1", "csv": f"{path}:2"}[fmt]
+    refused(run("import", str(path)), f"Error: 1 problem:\n  {where} (big): {SIX_ND}; check the figures (or their "
+                                      "units)\n")
+    assert ready()
+
+
+def store_bad_row(db: str) -> None:
+    """What an older llmzoo let through: params 1e299 and train_tokens 1e300, written with plain SQL."""
+    from sqlalchemy import update
+
+    from catalog.db import make_engine
+    from catalog.schema import Model
+
+    engine = make_engine(db)
+    with engine.begin() as conn:
+        conn.execute(update(Model).where(Model.id == "llama-7b").values(params=1e299, train_tokens=1e300))
+    engine.dispose()
+
+
+WARNING = f"warning: llama-7b: {SIX_ND}; shown empty (correct the figures with llmzoo edit)\n"
+
+
+@pytest.mark.parametrize("args", [
+    ("list",), ("list", "--columns", "id,params,train_tokens,compute,chinchilla_ratio", "--format", "csv"),
+    ("list", "--sort", "-compute", "--columns", "id,compute"), ("show", "llama-7b"),
+    ("show", "llama-7b", "--format", "json"), ("export", "--format", "csv"), ("export", "--format", "jsonl"),
+    ("compare", "llama-7b", "llama-65b"), ("scaling", "compare", "llama-7b", "llama-65b"),
+    ("chart", "compute", "-o", "{out}.json"), ("chart", "growth", "-o", "{out}.json"),
+], ids=lambda a: " ".join(a[:3]))
+def test_a_stored_overflowing_row_does_not_take_reads_down(run, ready, db, tmp_path, args):
+    store_bad_row(db)
+    result = run(*(a.format(out=tmp_path / "chart") for a in args))
+    assert result.exit_code == 0, result.output
+    assert "inf" not in result.stdout.replace("info", "")
+    if args[0] in ("list", "show", "export", "compare"):
+        assert result.stderr.startswith(WARNING)
+    assert "must be a positive finite number" not in result.stderr
+
+
+def test_a_stored_overflowing_row_shows_empty_computed_values(run, ready, db):
+    store_bad_row(db)
+    result = run("list", "--columns", "id,compute,compute_status,tokens_per_param", "--format", "json",
+                 "--search", "llama 7b")
+    assert json.loads(result.stdout) == [{"id": "llama-7b", "compute": None, "compute_status": None,
+                                          "tokens_per_param": 10.0}]
+    assert result.stderr == WARNING
+    exported = json.loads(run("export", "--format", "jsonl", "--search", "llama 7b").stdout)
+    assert (exported["params"], exported["compute"], exported["chinchilla_ratio"]) == (1e299, None, None)
+
+
+def test_hf_config_refuses_to_write_onto_an_overflowing_row(run, ready, db, tmp_path):
+    store_bad_row(db)
+    before = table_rows(db)
+    config = tmp_path / "config.json"
+    config.write_text('{"num_hidden_layers": 28}')
+    refused(run("import", "--from", "hf-config", str(config), "--model", "llama-7b", "--on-conflict", "update",
+                "--source-url", "https://huggingface.co/x/y/blob/main/config.json"),
+            WARNING + f"Error: 1 problem:\n  {config} -> llama-7b: {SIX_ND}; check the figures (or their units)\n")
+    assert table_rows(db) == before
