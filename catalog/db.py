@@ -100,7 +100,8 @@ def describe(engine: Engine) -> str:
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (BEGIN IMMEDIATE on SQLite); foreign keys checked at commit.
+    """One write transaction (BEGIN IMMEDIATE on SQLite, the writers' lock on PostgreSQL); foreign keys
+    checked at commit.
 
     A damaged SQLite file is refused before anything is written (see `check_intact`).
     """
@@ -111,8 +112,24 @@ def writing(engine: Engine) -> Iterator[Connection]:
                     check_intact(conn)
                     conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
                 elif conn.dialect.name == "postgresql":
+                    lock_writers(conn)
                     conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
                 yield conn
+
+
+# The key of the PostgreSQL advisory lock every llmzoo write transaction holds ("llmzoo" in ASCII).
+WRITERS_LOCK = 0x6C6C6D7A6F6F
+
+
+def lock_writers(conn: Connection) -> None:
+    """Wait for the other writers of this PostgreSQL database, as BEGIN IMMEDIATE does on SQLite.
+
+    A transaction-level advisory lock, released at commit or rollback. Every statement after it
+    sees what the previous writer committed (READ COMMITTED), so a check made here (is the curated
+    data current? does this source exist?) still holds when the transaction writes.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
 
 
 @contextmanager

@@ -285,3 +285,60 @@ def test_hf_config_refuses_to_write_onto_an_overflowing_row(run, ready, db, tmp_
                 "--source-url", "https://huggingface.co/x/y/blob/main/config.json"),
             WARNING + f"Error: 1 problem:\n  {config} -> llama-7b: {SIX_ND}; check the figures (or their units)\n")
     assert table_rows(db) == before
+
+
+# --- Concurrent writers ------------------------------------------------------------------------------------------
+
+
+def at_once(db: str, *commands: list[str]) -> list[tuple[int, str]]:
+    """Start every command as its own `llmzoo` process before waiting for any; (exit status, stderr) of each."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import FIXTURE_DATA, REPO
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LLMZOO_DB": db, "LLMZOO_DATA": str(FIXTURE_DATA)}
+    procs = [subprocess.Popen([sys.executable, "-m", "cli.main", *args], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for args in commands]
+    return [(proc.wait(), proc.stderr.read()) for proc in procs]
+
+
+def test_first_uses_at_once_all_succeed(db):
+    assert at_once(db, *[["stats", "--format", "json"]] * 4) == [(0, "")] * 4
+    rows = table_rows(db)
+    assert (len(rows["models"]), [r[0] for r in rows["catalog_meta"]]) == (7, ["data_fingerprint"])
+
+
+def test_imports_defining_the_same_new_source_at_once_all_succeed(db, run, tmp_path):
+    assert run("stats").exit_code == 0
+    files = []
+    for i in range(4):
+        path = tmp_path / f"m{i}.jsonl"
+        path.write_text(json.dumps({
+            "id": f"new-{i}", "name": f"New {i}", "org": "new-lab", "source": "new-paper",
+            "refs": {"sources": [{"id": "new-paper", "url": "https://example.org/new", "title": "New",
+                                  "kind": "paper"}],
+                     "organizations": [{"id": "new-lab", "name": "New Lab", "kind": "industry", "country": None}]}})
+            + "\n")
+        files.append(["import", str(path)])
+    results = at_once(db, *files)
+    assert [rc for rc, _ in results] == [0] * 4, results
+    rows = table_rows(db)
+    assert sorted(r[0] for r in rows["models"] if r[0].startswith("new-")) == [f"new-{i}" for i in range(4)]
+    assert [r[0] for r in rows["sources"] if r[0] == "new-paper"] == ["new-paper"]
+
+
+def test_adds_sharing_a_new_source_at_once_all_stored(db, run, tmp_path):
+    assert run("stats").exit_code == 0
+    files = []
+    for i in range(8):
+        path = tmp_path / f"m{i}.yaml"
+        path.write_text(f"models:\n  - {{id: mine-{i}, name: Mine {i}, org: new-lab, source: s1, params: {i + 1}B}}\n"
+                        + SOURCE + "organizations:\n  - {id: new-lab, name: New Lab, kind: industry}\n")
+        files.append(["add", str(path)])
+    results = at_once(db, *files)
+    assert [rc for rc, _ in results] == [0] * 8, results
+    rows = table_rows(db)
+    assert sorted(r[0] for r in rows["models"] if r[0].startswith("mine-")) == [f"mine-{i}" for i in range(8)]
+    assert [r[0] for r in rows["sources"] if r[0] == "s1"] == ["s1"]
