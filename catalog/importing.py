@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from catalog.computed import INPUTS as COMPUTED_INPUTS
 from catalog.db import reading, writing
-from catalog.errors import CatalogError, ConflictError, DataError
+from catalog.errors import CatalogError, ConflictError, DataError, shorten
 from catalog.loading import Bundle, format_loc
 from catalog.records import (
     CONFIDENCES,
@@ -60,7 +60,7 @@ from catalog.userdata import (
     record_history,
 )
 from catalog.validation import COMPUTE_TOLERANCE, TOKENS_PER_PARAM, Report, _check_siblings, alias_key, check_bundle
-from catalog.vocab import COMPUTED_STATUSES
+from catalog.vocab import COMPUTED_STATUSES, ID_MAX_LENGTH
 
 IMPORT_FORMATS = ("csv", "json", "jsonl")
 REQUIRED = ("id", "name", "org", "source")
@@ -302,7 +302,7 @@ class _NotPlain(Exception):
 
 
 def _slug(value: Any) -> str:
-    if type(value) is not str or not SLUG.fullmatch(value := value.strip()):
+    if type(value) is not str or not SLUG.fullmatch(value := value.strip()) or len(value) > ID_MAX_LENGTH:
         raise _NotPlain
     return value
 
@@ -597,7 +597,7 @@ class _Reader:
         planned: list[_Planned] = []
         problems: list[str] = []
         for number, row in rows:
-            where = f"{self.path}:{number}" + (f" ({row.get('id')})" if row.get("id") else "")
+            where = f"{self.path}:{number}" + (f" ({shorten(row.get('id'))})" if row.get("id") else "")
             self._refs(row.get("refs"), where, refs, problems)
             item = self._plan(row, where, problems)
             if item is not None:

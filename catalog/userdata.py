@@ -34,6 +34,7 @@ from catalog.schema import (
 )
 from catalog.store import TABLES, bundle_rows, insert_rows
 from catalog.validation import Known, alias_key, check_bundle
+from catalog.vocab import ID_MAX_LENGTH
 
 CONFLICT_POLICIES = ("fail", "skip", "update")
 
@@ -466,7 +467,7 @@ def quick_record(fields: dict[str, Any]) -> Bundle:
     if source_url:
         from catalog.records import SourceRecord
 
-        source_id = data.get("source") or f"{data.get('id', 'model')}-source"
+        source_id = data.get("source") or f"{str(data.get('id', 'model'))[:ID_MAX_LENGTH - 7]}-source"
         try:
             bundle.sources[source_id] = SourceRecord(id=source_id, url=source_url, title=source_title or source_url,
                                                      kind=source_kind)

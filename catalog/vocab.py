@@ -88,6 +88,7 @@ ADAPTATIONS = ("pretrain", "continued-pretrain", "sft", "rlhf", "dpo", "preferen
 DATASET_FACTS: dict[str, str] = {"tokens": "count", "bytes": "count", "documents": "count"}
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+ID_MAX_LENGTH = 200  # the id columns are String(200) (catalog/schema.py); PostgreSQL enforces it
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 # Facts stored as comma-joined lists in their column.
@@ -95,10 +96,15 @@ LIST_FACTS = ("modality", "training_languages", "adaptation")
 
 
 def check_slug(value: str) -> str:
-    """An id: lowercase letters, digits, '.', '-', '_'."""
+    """An id: lowercase letters, digits, '.', '-', '_', at most ID_MAX_LENGTH characters."""
+    from catalog.errors import shorten
+
     if not isinstance(value, str) or not SLUG.match(value):
-        raise ValueError(f"{value!r} is not a valid id; use lowercase letters, digits, '.', '-', '_' "
+        raise ValueError(f"{shorten(value)!r} is not a valid id; use lowercase letters, digits, '.', '-', '_' "
                          "(e.g. 'llama-2-70b')")
+    if len(value) > ID_MAX_LENGTH:
+        raise ValueError(f"{shorten(value)!r} is too long for an id; an id has at most {ID_MAX_LENGTH} characters "
+                         "(keep the full name in `name`)")
     return value
 
 

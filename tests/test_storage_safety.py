@@ -342,3 +342,46 @@ def test_adds_sharing_a_new_source_at_once_all_stored(db, run, tmp_path):
     rows = table_rows(db)
     assert sorted(r[0] for r in rows["models"] if r[0].startswith("mine-")) == [f"mine-{i}" for i in range(8)]
     assert [r[0] for r in rows["sources"] if r[0] == "s1"] == ["s1"]
+
+
+# --- Ids of any length ---------------------------------------------------------------------------------------
+
+LONG = "a" * 300
+TOO_LONG = (f"'{'a' * 80}... (300 characters)' is too long for an id; an id has at most 200 characters (keep the "
+            "full name in `name`)")
+
+
+def test_long_ids_are_refused_on_every_write(run, ready, tmp_path):
+    path = model_file(tmp_path, "params: 7B").read_text().replace("id: mine", f"id: {LONG}")
+    (tmp_path / "long.yaml").write_text(path)
+    refused(run("add", str(tmp_path / "long.yaml")),
+            f"Error: 1 problem:\n  {tmp_path / 'long.yaml'}:2: models[0] ({'a' * 80}... (300 characters)).id: "
+            f"{TOO_LONG}\n")
+    refused(run("add", "--id", LONG, "--name", "Long", "--org", "meta", "--source-url", "https://example.org/a"),
+            f"Error: 1 problem:\n  --id: {TOO_LONG}\n")
+    jsonl = tmp_path / "long.jsonl"
+    jsonl.write_text(json.dumps({"id": LONG, "name": "Long", "org": "meta", "source": "brown2020gpt3"}) + "\n")
+    refused(run("import", str(jsonl)), f"Error: 1 problem:\n  {jsonl}:1 ({'a' * 80}... (300 characters)): id: "
+                                       f"{TOO_LONG}\n")
+    assert ready()
+
+
+def test_an_id_of_200_characters_is_accepted(run, ready, db):
+    result = run("add", "--id", "b" * 200, "--name", "Long", "--org", "meta", "--source-url", "https://example.org/a")
+    assert result.exit_code == 0, result.output
+    assert run("show", "b" * 200).exit_code == 0
+
+
+def test_site_build_names_pages_so_that_any_stored_id_fits(tmp_path, monkeypatch):
+    """A SQLite catalogue written before ids were bounded may hold any length: the site still builds."""
+    catalogue = tmp_path / "catalog.db"
+    monkeypatch.setenv("LLMZOO_DB", str(catalogue))
+    assert invoke("stats").exit_code == 0
+    with sqlite3.connect(catalogue) as conn:
+        conn.execute("INSERT INTO models (id, name, org_id, source_id, origin) VALUES (?, 'Long', 'meta', "
+                     "'brown2020gpt3', 'user')", (LONG,))
+    result = invoke("site", "build", "-o", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.output
+    pages = sorted(p.name for p in (tmp_path / "site" / "models").iterdir() if p.name.startswith("aaa"))
+    assert len(pages) == 1 and len(pages[0]) == 120 + len(".html") and pages[0].startswith("a" * 103 + "-")
+    assert f'models/{pages[0]}' in (tmp_path / "site" / "index.html").read_text()
