@@ -33,6 +33,8 @@ def backup(engine: Engine, target: Path, overwrite: bool = False) -> int:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise CatalogError(f"{folder} is not a folder; create it first")
+    if engine.url.get_backend_name() == "sqlite":
+        verify_intact(engine)  # a copy of corrupt pages is no backup, and --force would replace a good one
     with atomic_target(target) as tmp:
         if engine.url.get_backend_name() == "sqlite":
             _sqlite_backup(engine, tmp)

@@ -61,7 +61,7 @@ class UnknownModel(CatalogError, LookupError):
     def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
         self.name = name
         self.suggestions = suggestions or []
-        msg = f"no model named {name!r}"
+        msg = f"no model named {shorten(name)!r}"
         if self.suggestions:
             msg += "; did you mean " + ", ".join(self.suggestions) + "?"
         else:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, String, and_, bindparam, cast, func, 
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.db import reading
-from catalog.errors import CatalogError, UnknownModel
+from catalog.errors import CatalogError, UnknownModel, shorten
 from catalog.schema import (
     Alias,
     ComputedFact,
@@ -180,7 +180,7 @@ def check_columns(columns: Sequence[str], what: str = "--columns") -> list[str]:
     allowed = list(COLUMNS) + list(COMPUTED)
     bad = [c for c in columns if c not in allowed]
     if bad:
-        raise CatalogError(f"{what}: unknown column {', '.join(map(repr, bad))}; choose from: "
+        raise CatalogError(f"{what}: unknown column {', '.join(repr(shorten(b)) for b in bad)}; choose from: "
                            f"{', '.join(allowed)}")
     return list(columns)
 
@@ -199,7 +199,7 @@ def order_by(sort: str | None) -> list[Any]:
         raise CatalogError(f"--sort: {key!r} is computed, not stored: `llmzoo list --sort {sort}` sorts by it; "
                            f"here choose a stored column: {', '.join(COLUMNS)}")
     if key not in COLUMNS:
-        raise CatalogError(f"--sort: unknown field {key!r}; choose from: {', '.join([*COLUMNS, *COMPUTED])} "
+        raise CatalogError(f"--sort: unknown field {shorten(key)!r}; choose from: {', '.join([*COLUMNS, *COMPUTED])} "
                            "(prefix with - for descending)")
     column = COLUMNS[key]
     return [(column.desc() if descending else column.asc()).nulls_last(), Model.id]

@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from catalog.errors import shorten
+
 ARCHITECTURES = ("causal-decoder", "prefix-decoder", "encoder-decoder", "encoder-only")
 #: `nominal`: a round size that the maker gives only in the name or announcement ("7B"), not an exact count.
 STATUSES = ("reported", "nominal", "estimated", "derived", "unpublished")
@@ -97,8 +99,6 @@ LIST_FACTS = ("modality", "training_languages", "adaptation")
 
 def check_slug(value: str) -> str:
     """An id: lowercase letters, digits, '.', '-', '_', at most ID_MAX_LENGTH characters."""
-    from catalog.errors import shorten
-
     if not isinstance(value, str) or not SLUG.match(value):
         raise ValueError(f"{shorten(value)!r} is not a valid id; use lowercase letters, digits, '.', '-', '_' "
                          "(e.g. 'llama-2-70b')")
@@ -117,12 +117,12 @@ def parse_date(value: Any) -> tuple[dt.date, str]:
     text = str(value).strip()
     match = _DATE.match(text)
     if not match:
-        raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
+        raise ValueError(f"{shorten(value)!r} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
     year, month, day = match.groups()
     try:
         date = dt.date(int(year), int(month or 1), int(day or 1))
     except ValueError:
-        raise ValueError(f"{value!r} is not a real date") from None
+        raise ValueError(f"{shorten(value)!r} is not a real date") from None
     return date, "day" if day else "month" if month else "year"
 
 

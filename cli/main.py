@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import importlib.util
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import click
 
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, shorten
 from cli.options import filter_options, filters_from, open_engine
 from cli.output import FORMATS, LEGEND, fit_text, human, render, render_table, terminal_width, to_json
 from cli.render import render_model, render_stats
@@ -112,6 +113,9 @@ class LlmzooGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing was changed by the unfinished command.", err=True)
             sys.exit(130)
+        except click.UsageError as exc:  # click quotes the value given: a 1 MB --arch must not be a 1 MB message
+            exc.message = re.sub(r"[^\s']{81,}", lambda m: str(shorten(m.group(0))), exc.message)
+            raise
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, BrokenPipeError):
             raise
         except Exception as exc:  # a bug, not a user mistake: say so briefly

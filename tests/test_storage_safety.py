@@ -94,6 +94,16 @@ def test_every_write_refuses_a_damaged_file(catalogue, tmp_path, args):
     assert sha256(catalogue) == before
 
 
+def test_a_backup_of_a_damaged_file_is_refused(catalogue, tmp_path):
+    good = tmp_path / "good.db"
+    assert invoke("db", "backup", str(good)).exit_code == 0
+    kept = good.read_bytes()
+    damage(catalogue)
+    result = invoke("db", "backup", str(good), "--force")
+    assert (result.exit_code, result.stderr) == (1, damaged_message(catalogue))
+    assert good.read_bytes() == kept
+
+
 def test_first_use_refresh_refuses_a_damaged_file(catalogue, data_copy):
     damage(catalogue)
     before = sha256(catalogue)
@@ -385,3 +395,59 @@ def test_site_build_names_pages_so_that_any_stored_id_fits(tmp_path, monkeypatch
     pages = sorted(p.name for p in (tmp_path / "site" / "models").iterdir() if p.name.startswith("aaa"))
     assert len(pages) == 1 and len(pages[0]) == 120 + len(".html") and pages[0].startswith("a" * 103 + "-")
     assert f'models/{pages[0]}' in (tmp_path / "site" / "index.html").read_text()
+
+
+# --- Every value quoted in a message is cut ----------------------------------------------------------------------
+
+HUGE = "q" * 100_000
+HUGE_NUMBER = "9" * 100_000 + "x"
+QUOTED = [
+    ("add", "--id", "x", "--name", "X", "--org", "meta", "--params", HUGE_NUMBER, "--source-url", "https://e.org/x"),
+    ("add", "--id", "x", "--name", "X", "--org", HUGE, "--source-url", "https://e.org/x"),
+    ("add", "--id", HUGE, "--name", "X", "--org", "meta", "--source-url", "https://e.org/x"),
+    ("add", "--id", "x", "--name", "X", "--org", "meta", "--source-url", "ftp" + HUGE),
+    ("add", "--id", "x", "--name", "X", "--org", "meta", "--released", HUGE_NUMBER, "--source-url", "https://e.org/x"),
+    ("add", "--id", "x", "--name", "X", "--org", "meta", "--arch", HUGE, "--source-url", "https://e.org/x"),
+    ("edit", "llama-7b", "--set", "params=" + HUGE_NUMBER),
+    ("edit", "llama-7b", "--set", HUGE + "=1"),
+    ("edit", "llama-7b", "--set", "attention=" + HUGE),
+    ("edit", "llama-7b", "--set", "context_length=" + HUGE),
+    ("revert", "llama-7b", HUGE),
+    ("show", HUGE), ("lineage", HUGE), ("compare", HUGE, "llama-7b"), ("datasets", "mix", HUGE),
+    ("list", "--sort", HUGE), ("list", "--columns", HUGE), ("list", "--since", HUGE_NUMBER),
+    ("list", "--min-params", HUGE_NUMBER), ("coverage", "--fields", HUGE), ("evals", "--benchmark", HUGE),
+]
+
+
+@pytest.mark.parametrize("args", QUOTED, ids=lambda a: " ".join(x[:12] for x in a[:4]))
+def test_every_value_quoted_in_a_message_is_cut(run, ready, args):
+    result = run(*args)
+    assert result.exit_code in (1, 2)
+    assert len(result.stderr) < 1000, result.stderr[:300]
+    assert " characters)" in result.stderr
+    assert ready()
+
+
+@pytest.mark.parametrize(("key", "value"), [("params", HUGE_NUMBER), ("org", HUGE), ("arch", HUGE), ("source", HUGE),
+                                            ("context_length", HUGE_NUMBER), ("released", "2023-" + HUGE),
+                                            ("parents", [{"model": HUGE, "relation": "fine-tune"}])])
+def test_every_value_quoted_in_an_import_message_is_cut(run, ready, tmp_path, key, value):
+    path = tmp_path / "big.jsonl"
+    path.write_text(json.dumps({"id": "big", "name": "Big", "org": "meta", "source": "brown2020gpt3", key: value})
+                    + "\n")
+    result = run("import", str(path))
+    assert result.exit_code == 1
+    assert len(result.stderr) < 1000, result.stderr[:300]
+    assert ready()
+
+
+@pytest.mark.parametrize("fact", ["released: '" + "9" * 100_000 + "'", "family: " + HUGE,
+                                  "datasets: [{dataset: " + HUGE + "}]", "id: " + HUGE])
+def test_every_value_quoted_in_a_yaml_message_is_cut(run, ready, tmp_path, fact):
+    path = tmp_path / "big.yaml"
+    own_id = "" if fact.startswith("id") else "id: mine, "
+    path.write_text("models:\n  - {name: Mine, org: meta, source: s1, " + own_id + fact + "}\n" + SOURCE)
+    result = run("add", str(path))
+    assert result.exit_code == 1
+    assert len(result.stderr) < 1000, result.stderr[:300]
+    assert ready()
