@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 
-from catalog.db import current_revision, describe, ensure_schema, make_engine, reading, writing
-from catalog.errors import CatalogError, DatabaseError
+from catalog.db import (
+    BUSY_TIMEOUT_MS,
+    current_revision,
+    describe,
+    ensure_schema,
+    make_engine,
+    reading,
+    verify_intact,
+    writing,
+)
+from catalog.errors import CatalogError, DamagedDatabase, DatabaseError
 from catalog.files import atomic_target
-from catalog.schema import ComputedFact, FactHistory, Meta
+from catalog.schema import ComputedFact, FactHistory, Meta, Model
 from catalog.store import TABLES
 
 ALL_TABLES = (*TABLES, ComputedFact, FactHistory, Meta)
@@ -23,6 +33,8 @@ def backup(engine: Engine, target: Path, overwrite: bool = False) -> int:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise CatalogError(f"{folder} is not a folder; create it first")
+    if engine.url.get_backend_name() == "sqlite":
+        verify_intact(engine)  # a copy of corrupt pages is no backup, and --force would replace a good one
     with atomic_target(target) as tmp:
         if engine.url.get_backend_name() == "sqlite":
             _sqlite_backup(engine, tmp)
@@ -84,6 +96,9 @@ def restore(engine: Engine, source: Path) -> int:
         if revision is None:
             raise CatalogError(f"{source} is not an llmzoo backup (no schema)")
         ensure_schema(backup_engine)  # an older backup is upgraded (a copy is kept beside it)
+        if _damaged(engine):
+            return _replace_file(engine, backup_engine)
+        ensure_schema(engine)
         with reading(backup_engine) as src, writing(engine) as dst:
             for table in reversed(ALL_TABLES):
                 dst.execute(delete(table))
@@ -97,6 +112,28 @@ def restore(engine: Engine, source: Path) -> int:
     finally:
         backup_engine.dispose()
     return count
+
+
+def _damaged(engine: Engine) -> bool:
+    try:
+        verify_intact(engine)
+    except DamagedDatabase:
+        return True
+    return False
+
+
+def _replace_file(engine: Engine, backup_engine: Engine) -> int:
+    """Restore into a damaged SQLite file: every page replaced by the backup's (SQLite's backup API,
+    one transaction), since deleting rows would keep the corrupt pages."""
+    engine.dispose()
+    with sqlite3.connect(str(backup_engine.url.database)) as src, \
+            closing(sqlite3.connect(str(engine.url.database), timeout=BUSY_TIMEOUT_MS / 1000)) as dest:
+        src.backup(dest)
+    engine.dispose()
+    verify_intact(engine)
+    ensure_schema(engine)
+    with reading(engine) as conn:
+        return conn.execute(select(func.count()).select_from(Model)).scalar_one()
 
 
 def where(engine: Engine) -> str:

@@ -12,6 +12,7 @@ both ways on the same catalogue).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -172,7 +173,10 @@ def _growth(conn: Connection, filters: Filters, total: int, title: str | None = 
     active = and_(Model.moe.is_(True), Model.active_params.is_not(None), Model.active_params != 0)
     params = case((active, Model.active_params), else_=Model.params)
     compute = case((and_(Model.train_compute.is_not(None), Model.train_compute != 0), Model.train_compute),
-                   (and_(params.is_not(None), params != 0, Model.train_tokens.is_not(None), Model.train_tokens != 0),
+                   (and_(params.is_not(None), params != 0, Model.train_tokens.is_not(None), Model.train_tokens != 0,
+                         # 6·N·D within float range (else empty, as models_frame has it); no overflow on the way
+                         params <= (sys.float_info.max / 6) / case((Model.train_tokens >= 1, Model.train_tokens),
+                                                                   else_=1.0)),
                     6 * params * Model.train_tokens))
     released = (cast(Model.released, String), Model.released_precision)
     # in the frame's order: least squares sums in that order, to the last digit of the trend line

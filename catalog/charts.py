@@ -584,6 +584,8 @@ def chart_compute(frame: pd.DataFrame, title: str | None = None, width: int | No
     params, _, uses_active = _plotted_params(frame)
     tokens = frame["train_tokens"].astype(float)
     counted = (params > 0) & (tokens > 0)
+    if "compute" in frame:  # known sizes and no compute: 6·N·D beyond float range (models_frame warned)
+        counted &= frame["compute"].notna()
     later_stage = counted & _stage_only(frame)
     usable = counted & ~later_stage
     _check_usable(len(frame), int(usable.sum()), int(later_stage.sum()))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from catalog.db import reading
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, shorten
 from catalog.queries import Filters, _base_select, _computed_statuses, order_by
 from catalog.records import MODEL_FACTS
 from catalog.schema import ModelFact
@@ -23,7 +23,7 @@ def coverage(engine: Engine, filters: Filters | None = None,
     """Per model, the state of each field (reported/estimated/derived/unpublished/missing), and totals."""
     bad = [f for f in fields if f not in MODEL_FACTS]
     if bad:
-        raise CatalogError(f"--fields: unknown field {', '.join(map(repr, bad))}; choose from: "
+        raise CatalogError(f"--fields: unknown field {', '.join(repr(shorten(b)) for b in bad)}; choose from: "
                            f"{', '.join(MODEL_FACTS)}")
     filters = filters or Filters()
     stmt = _base_select(["id", "open_weights", *[f for f in fields if f != "open_weights"]], filters)

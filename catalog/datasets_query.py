@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from catalog.db import reading
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, shorten
 from catalog.queries import Filters, get_dataset
 from catalog.schema import Dataset, Model, ModelDataset, Source
 from catalog.vocab import alias_key
@@ -74,7 +74,7 @@ def list_datasets(engine: Engine, sort: str | None = None) -> list[dict[str, Any
     """Every dataset: kind, size in tokens, bytes and documents, languages, and how many models used it."""
     key = (sort or "id").lstrip("-+")
     if key not in DATASET_COLUMNS:
-        raise CatalogError(f"--sort: unknown field {key!r}; choose from: {', '.join(DATASET_COLUMNS)} "
+        raise CatalogError(f"--sort: unknown field {shorten(key)!r}; choose from: {', '.join(DATASET_COLUMNS)} "
                            "(prefix with - for descending)")
     used = select(ModelDataset.dataset_id, func.count().label("n")).group_by(ModelDataset.dataset_id).subquery()
     stmt = select(Dataset.id, Dataset.name, Dataset.kind, Dataset.tokens, Dataset.bytes, Dataset.documents,

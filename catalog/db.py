@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sqlite3
 import sys
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
-from catalog.errors import DatabaseError
+from catalog.errors import DamagedDatabase, DatabaseError
 from catalog.schema import KNOWN_REVISIONS, SCHEMA_REVISION
 
 BUSY_TIMEOUT_MS = 30000
@@ -44,7 +46,8 @@ def resolve_url(db: str | os.PathLike[str] | None) -> str:
 
 
 def make_engine(db: str | os.PathLike[str] | None = None) -> Engine:
-    """An engine for a path or URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for a path or URL; SQLite gets foreign keys and a busy timeout (WAL once the file is
+    known to be a catalogue: see `ensure_schema`)."""
     url = resolve_url(db)
     try:
         parsed = make_url(url)
@@ -76,11 +79,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        try:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.OperationalError:
-            pass  # read-only file or folder: reads still work, writes report it
+        cursor.execute("PRAGMA synchronous = NORMAL")  # of this connection; the file is not written
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -101,15 +100,36 @@ def describe(engine: Engine) -> str:
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (BEGIN IMMEDIATE on SQLite); foreign keys checked at commit."""
+    """One write transaction (BEGIN IMMEDIATE on SQLite, the writers' lock on PostgreSQL); foreign keys
+    checked at commit.
+
+    A damaged SQLite file is refused before anything is written (see `check_intact`).
+    """
     with translate_errors(engine):
         with engine.connect().execution_options(llmzoo_write=True) as conn:
             with conn.begin():
                 if conn.dialect.name == "sqlite":
+                    check_intact(conn)
                     conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
                 elif conn.dialect.name == "postgresql":
+                    lock_writers(conn)
                     conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
                 yield conn
+
+
+# The key of the PostgreSQL advisory lock every llmzoo write transaction holds ("llmzoo" in ASCII).
+WRITERS_LOCK = 0x6C6C6D7A6F6F
+
+
+def lock_writers(conn: Connection) -> None:
+    """Wait for the other writers of this PostgreSQL database, as BEGIN IMMEDIATE does on SQLite.
+
+    A transaction-level advisory lock, released at commit or rollback. Every statement after it
+    sees what the previous writer committed (READ COMMITTED), so a check made here (is the curated
+    data current? does this source exist?) still holds when the transaction writes.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
 
 
 @contextmanager
@@ -127,7 +147,13 @@ def translate_errors(engine: Engine) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
-        raise DatabaseError(explain(exc, engine)) from None
+        raise (DamagedDatabase if _damage(exc) else DatabaseError)(explain(exc, engine)) from None
+
+
+def _damage(exc: DBAPIError) -> bool:
+    """True for SQLite's report of corrupt pages."""
+    low = str(exc.orig if exc.orig is not None else exc).lower()
+    return "malformed" in low or "corrupt" in low
 
 
 def explain(exc: DBAPIError, engine: Engine) -> str:
@@ -135,6 +161,8 @@ def explain(exc: DBAPIError, engine: Engine) -> str:
     where = describe(engine)
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     low = detail.lower()
+    if _damage(exc):
+        return f"{where} is damaged ({detail}); {restore_hint(engine)}"
     if "file is not a database" in low or "not a database" in low:
         return f"{where} is not an llmzoo database (not SQLite); point --db at another file or remove it"
     if "readonly" in low or "read-only" in low:
@@ -154,12 +182,68 @@ def explain(exc: DBAPIError, engine: Engine) -> str:
 def current_revision(conn: Connection) -> str | None:
     """The Alembic revision stamped in the database; None for a blank one."""
     names = set(inspect(conn).get_table_names())
-    if "alembic_version" not in names:
+    if "alembic_version" not in names or "models" not in names:
         if names - {"sqlite_sequence"}:
             raise DatabaseError(f"{describe(conn.engine)} holds tables but no llmzoo schema "
                                 "version; it is not an llmzoo catalogue: use another --db")
         return None
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _use_wal(engine: Engine) -> None:
+    """Switch a SQLite catalogue to WAL (a setting kept in the file): readers never wait for a writer."""
+    if engine.url.get_backend_name() != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError:
+        pass  # read-only file or folder: reads still work, writes report it
+    finally:
+        raw.close()
+
+
+# Engines whose SQLite file passed `check_intact` (checked once per engine, i.e. once per command).
+_INTACT: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def check_intact(conn: Connection) -> None:
+    """Refuse to write into a damaged SQLite file: PRAGMA quick_check, once per engine.
+
+    Writing into a file with corrupt pages spreads the damage; the way out is a backup.
+    """
+    engine = conn.engine
+    if conn.dialect.name != "sqlite" or engine in _INTACT:
+        return
+    try:
+        result = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
+    except DBAPIError as exc:
+        if not _damage(exc):
+            raise
+        result = [str(exc.orig)]
+    if result != ["ok"]:
+        raise DamagedDatabase(f"{describe(engine)} is damaged: SQLite's integrity check (PRAGMA quick_check) "
+                            f"fails, so nothing was written; {restore_hint(engine)}")
+    _INTACT.add(engine)
+
+
+def verify_intact(engine: Engine) -> None:
+    """`check_intact` on its own read transaction (DamagedDatabase if the file is damaged)."""
+    with reading(engine) as conn:
+        check_intact(conn)
+
+
+def restore_hint(engine: Engine) -> str:
+    """How to get a damaged catalogue back: the restore command and the backups beside the file."""
+    where = describe(engine)
+    hint = (f"restore it from a backup with `llmzoo --db {where} db restore BACKUP --yes`, BACKUP being a file "
+            "written by `llmzoo db backup`")
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        path = Path(engine.url.database)
+        kept = sorted(str(p) for p in path.parent.glob(f"{glob.escape(path.name)}.before-*.bak"))
+        if kept:
+            hint += f" or a copy kept before a schema upgrade ({', '.join(kept)})"
+    return hint
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -186,12 +270,14 @@ def ensure_schema(engine: Engine) -> None:
     """Create a blank database at head, upgrade an old one, refuse a newer one."""
     with reading(engine) as conn:
         revision = current_revision(conn)
-    if revision == SCHEMA_REVISION:
-        return
     if revision is not None and revision not in KNOWN_REVISIONS:
         raise DatabaseError(
             f"{describe(engine)} was written by a newer llmzoo (schema {revision}; this llmzoo "
             f"knows up to {SCHEMA_REVISION}); upgrade llmzoo (pip install -U llmzoo) or use another --db")
+    _use_wal(engine)  # only now: the file is a catalogue (or blank), never another application's
+    if revision == SCHEMA_REVISION:
+        return
+    verify_intact(engine)  # an upgrade rewrites tables: never on a damaged file
     if revision is not None:
         backup_before_upgrade(engine, revision)
     try:

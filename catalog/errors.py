@@ -68,6 +68,10 @@ def _unknown(names: list[str], known: frozenset[str], what: str, noun: str, fix:
     return problems
 
 
+class CatalogWarning(UserWarning):
+    """Something a read had to leave out (a stored value it cannot compute with); the CLI prints it."""
+
+
 class CatalogError(Exception):
     """Base class of every error a user can cause and fix."""
 
@@ -102,7 +106,7 @@ class UnknownModel(CatalogError, LookupError):
     def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
         self.name = name
         self.suggestions = suggestions or []
-        msg = f"no model named {name!r}"
+        msg = f"no model named {shorten(name)!r}"
         if self.suggestions:
             msg += "; did you mean " + ", ".join(self.suggestions) + "?"
         else:
@@ -112,6 +116,10 @@ class UnknownModel(CatalogError, LookupError):
 
 class DatabaseError(CatalogError):
     """The database cannot be opened, is not a catalogue, or is from a newer llmzoo."""
+
+
+class DamagedDatabase(DatabaseError):
+    """A SQLite file with corrupt pages: nothing is written into it; restore it from a backup."""
 
 
 class ConflictError(CatalogError):

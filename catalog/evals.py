@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, and_, insert, select
 
 from catalog.db import reading, writing
-from catalog.errors import CatalogError, DataError, header_problems, unknown_keys
+from catalog.errors import CatalogError, DataError, header_problems, shorten, unknown_keys
 from catalog.evalschema import Benchmark, Evaluation
 from catalog.evalvocab import EVAL_COLUMNS, METRICS
 from catalog.schema import Model, Source
@@ -176,7 +176,7 @@ def check_benchmarks(conn: Connection, names: Sequence[str]) -> list[str]:
         found = lookup.get(name.strip().lower())
         (out if found else bad).append(found or name)
     if bad:
-        raise CatalogError(f"--benchmark: unknown benchmark {', '.join(map(repr, bad))}; choose from: "
+        raise CatalogError(f"--benchmark: unknown benchmark {', '.join(repr(shorten(b)) for b in bad)}; choose from: "
                            f"{', '.join(sorted(b for b, _ in rows))}")
     return out
 

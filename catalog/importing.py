@@ -26,8 +26,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, insert, select
 
+from catalog.computed import INPUTS as COMPUTED_INPUTS
 from catalog.db import reading, writing
-from catalog.errors import CatalogError, ConflictError, DataError, header_problems, unknown_keys
+from catalog.errors import CatalogError, ConflictError, DataError, header_problems, shorten, unknown_keys
 from catalog.loading import Bundle, format_loc
 from catalog.records import (
     CONFIDENCES,
@@ -59,7 +60,7 @@ from catalog.userdata import (
     record_history,
 )
 from catalog.validation import COMPUTE_TOLERANCE, TOKENS_PER_PARAM, Report, _check_siblings, alias_key, check_bundle
-from catalog.vocab import COMPUTED_STATUSES
+from catalog.vocab import COMPUTED_STATUSES, ID_MAX_LENGTH
 
 IMPORT_FORMATS = ("csv", "json", "jsonl")
 REQUIRED = ("id", "name", "org", "source")
@@ -337,7 +338,7 @@ class _NotPlain(Exception):
 
 
 def _slug(value: Any) -> str:
-    if type(value) is not str or not SLUG.fullmatch(value := value.strip()):
+    if type(value) is not str or not SLUG.fullmatch(value := value.strip()) or len(value) > ID_MAX_LENGTH:
         raise _NotPlain
     return value
 
@@ -532,6 +533,10 @@ def _record_from_rows(rows: dict[type, list[dict[str, Any]]]) -> ModelRecord:
     return ModelRecord.model_validate(data)
 
 
+_HUGE = 1e100  # fact values from which `_suspect` lets check_bundle's computed-columns check decide
+_COMPUTED_FROM = tuple(name for name in COMPUTED_INPUTS if name not in ("moe", "hardware"))  # the numbers
+
+
 def _suspect(model: dict[str, Any], lineage: list[dict[str, Any]], data: list[dict[str, Any]],
              today: dt.date) -> bool:
     """True if `check_bundle`'s checks of this one model (numbers, dates, shares) might fail."""
@@ -546,6 +551,8 @@ def _suspect(model: dict[str, Any], lineage: list[dict[str, Any]], data: list[di
             or (model["released"] is not None and model["released"] > today) \
             or sum(d["share"] or 0.0 for d in data) > 1.02:
         return True
+    if any(model[name] is not None and not -_HUGE < model[name] < _HUGE for name in _COMPUTED_FROM):
+        return True  # a computed column might not fit a float: `_check_computed` decides
     size = active if moe and active is not None else params
     tokens, compute = model["train_tokens"], model["train_compute"]
     if not size or not tokens or not (not lineage or any(p["relation"] == "continued-pretrain" for p in lineage)):
@@ -627,7 +634,7 @@ class _Reader:
         planned: list[_Planned] = []
         problems: list[str] = []
         for number, row in rows:
-            where = f"{self.path}:{number}" + (f" ({row.get('id')})" if row.get("id") else "")
+            where = f"{self.path}:{number}" + (f" ({shorten(row.get('id'))})" if row.get("id") else "")
             if self.known is not None and (unknown := unknown_keys(row, self.known, "llmzoo export")):
                 problems.extend(f"{where}: {p}" for p in unknown)
                 continue

@@ -169,11 +169,11 @@ def format_loc(loc: tuple[Any, ...], raw: Any) -> str:
             out += f"[{part}]"
             node = node[part] if isinstance(node, list) and part < len(node) else None
             if isinstance(node, dict) and isinstance(node.get("id"), str):
-                out += f" ({node['id']})"
+                out += f" ({shorten(node['id'])})"
             elif isinstance(node, dict) and isinstance(node.get("model"), str) and "dataset" in node:
-                out += f" ({node['model']}/{node['dataset']})"
+                out += f" ({shorten(node['model'])}/{shorten(node['dataset'])})"
             elif isinstance(node, dict) and isinstance(node.get("model"), str) and "benchmark" in node:
-                out += f" ({node['model']}/{node['benchmark']})"
+                out += f" ({shorten(node['model'])}/{shorten(node['benchmark'])})"
         else:
             out += ("." if out else "") + str(part)
             node = node.get(part) if isinstance(node, dict) else None

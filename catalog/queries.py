@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, String, and_, bindparam, cast, func, 
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.db import reading
-from catalog.errors import CatalogError, UnknownModel
+from catalog.errors import CatalogError, UnknownModel, shorten
 from catalog.schema import (
     Alias,
     ComputedFact,
@@ -180,7 +180,7 @@ def check_columns(columns: Sequence[str], what: str = "--columns") -> list[str]:
     allowed = list(COLUMNS) + list(COMPUTED)
     bad = [c for c in columns if c not in allowed]
     if bad:
-        raise CatalogError(f"{what}: unknown column {', '.join(map(repr, bad))}; choose from: "
+        raise CatalogError(f"{what}: unknown column {', '.join(repr(shorten(b)) for b in bad)}; choose from: "
                            f"{', '.join(allowed)}")
     return list(columns)
 
@@ -199,7 +199,7 @@ def order_by(sort: str | None) -> list[Any]:
         raise CatalogError(f"--sort: {key!r} is computed, not stored: `llmzoo list --sort {sort}` sorts by it; "
                            f"here choose a stored column: {', '.join(COLUMNS)}")
     if key not in COLUMNS:
-        raise CatalogError(f"--sort: unknown field {key!r}; choose from: {', '.join([*COLUMNS, *COMPUTED])} "
+        raise CatalogError(f"--sort: unknown field {shorten(key)!r}; choose from: {', '.join([*COLUMNS, *COMPUTED])} "
                            "(prefix with - for descending)")
     column = COLUMNS[key]
     return [(column.desc() if descending else column.asc()).nulls_last(), Model.id]
@@ -243,7 +243,7 @@ def sort_rows(rows: list[dict[str, Any]], key: str, descending: bool = False) ->
     return known + sorted((r for r in rows if r.get(key) is None), key=lambda r: r.get("id") or "")
 
 
-def add_computed(row: dict[str, Any]) -> dict[str, Any]:
+def add_computed(row: dict[str, Any], model_id: str | None = None) -> dict[str, Any]:
     """Derived columns of a row (MoE models use their active parameters):
 
     - `tokens_per_param`: train_tokens / params;
@@ -252,27 +252,20 @@ def add_computed(row: dict[str, Any]) -> dict[str, Any]:
     - `chinchilla_ratio`: tokens per parameter over the Chinchilla-optimal tokens per parameter
       (> 1 over-trained for its compute, < 1 under-trained);
     - `compute_hardware`, `compute_hardware_method`: accelerator-hours x peak FLOP/s x utilization.
-    """
-    from catalog.hardware import hardware_compute
-    from catalog.scaling import chinchilla_position
 
-    params = row.get("active_params") if row.get("moe") and row.get("active_params") else row.get("params")
-    tokens = row.get("train_tokens")
-    row["tokens_per_param"] = tokens / params if params and tokens else None
-    if row.get("train_compute"):
-        row["compute"], row["compute_status"] = row["train_compute"], "source"
-    elif params and tokens:
-        row["compute"], row["compute_status"] = 6 * params * tokens, "6ND"
-    else:
-        row["compute"], row["compute_status"] = None, None
-    row["chinchilla_optimal_params"] = row["chinchilla_ratio"] = None
-    if params and tokens:
-        position = chinchilla_position(params, tokens, row["compute"])
-        row["chinchilla_optimal_params"] = position["optimal_params"]
-        row["chinchilla_ratio"] = position["overtraining_factor"]
-    estimate = hardware_compute(row.get("hardware"), row.get("accelerator_hours"), row.get("hardware_count"),
-                                row.get("training_days"), row.get("mfu"))
-    row["compute_hardware"], row["compute_hardware_method"] = estimate if estimate else (None, None)
+    A value beyond floating-point range (params 1e299 on 1e300 tokens) is left empty with a
+    `CatalogWarning` naming the model (`model_id`, else the row's id): writes refuse such values
+    (`computed_problems`), and one row stored before that must not stop a whole listing.
+    """
+    import warnings
+
+    from catalog.computed import fill_computed
+    from catalog.errors import CatalogWarning
+
+    for problem in fill_computed(row):
+        who = model_id or row.get("id")
+        warnings.warn(f"{who + ': ' if who else ''}{problem}; shown empty (correct the figures with llmzoo edit)",
+                      CatalogWarning, stacklevel=2)
     return row
 
 
@@ -397,7 +390,7 @@ def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
     sources = {s.id: {"url": s.url, "title": s.title, "kind": s.kind, "published": s.published}
                for s in conn.execute(select(Source).where(Source.id.in_(cited)))}
     computed = add_computed({k: (v["value"] if isinstance(v, dict) else None) for k, v in facts.items()}
-                            | {"moe": facts.get("moe", {}).get("value")})
+                            | {"moe": facts.get("moe", {}).get("value")}, model.id)
     return {
         "id": model.id, "name": model.name, "origin": model.origin,
         "family": family.id if family else None, "family_name": family.name if family else None,
@@ -516,7 +509,7 @@ def _export_row(row: Any, lookup: dict[str, Any], sources: dict[str, str], users
     out[_ACCEPT_AT] = accept or None
     if row[4] == "user":
         out[_REFS_AT] = _refs(row, facts, parents, links, sources, users)
-    computed = add_computed({name: row[at] for name, at in _COMPUTED_INPUTS})
+    computed = add_computed({name: row[at] for name, at in _COMPUTED_INPUTS}, model_id)
     for name, at in _COMPUTED_AT:
         out[at] = computed[name]
     return out
@@ -798,6 +791,7 @@ def _status_frame(conn: Connection, ids: list[str]) -> dict[str, dict[str, str]]
 
 def _add_computed_columns(frame: pd.DataFrame, computed: list[str]) -> None:
     """`add_computed` on a whole frame: the three arithmetic columns vectorized, others per row."""
+    import numpy as np
     import pandas as pd
 
     def truthy(column: str) -> pd.Series:
@@ -809,12 +803,17 @@ def _add_computed_columns(frame: pd.DataFrame, computed: list[str]) -> None:
     known = params.notna() & (params != 0) & truthy("train_tokens")
     reported = truthy("train_compute")
     none = pd.Series(None, index=frame.index, dtype=object)
-    frame["tokens_per_param"] = (frame["train_tokens"] / params).where(known)
-    frame["compute"] = frame["train_compute"].where(reported, (6 * params * frame["train_tokens"]).where(known))
+    ratio, flop = frame["train_tokens"] / params, 6 * params * frame["train_tokens"]
+    finite = np.isfinite(pd.to_numeric(ratio, errors="coerce").astype(float)) \
+        & np.isfinite(pd.to_numeric(flop, errors="coerce").astype(float))
+    unfit = known & ~finite  # beyond float range: empty, as add_computed leaves it (with its warning)
+    known &= ~unfit
+    frame["tokens_per_param"] = ratio.where(known)
+    frame["compute"] = frame["train_compute"].where(reported, flop.where(known))
     frame["compute_status"] = _as_built(none.where(~reported, "source").where(reported | ~known, "6ND"))
     slow = [c for c in computed if c not in ("tokens_per_param", "compute", "compute_status")]
-    if slow:
-        rows = frame[["params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS]]
+    if slow or unfit.any():
+        rows = frame[["id", "params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS]]
         values = [add_computed({k: (None if pd.isna(v) else v) for k, v in row.items()})
                   for row in rows.to_dict("records")]
         for column in slow:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from catalog.errors import UnitError
+from catalog.errors import UnitError, shorten
 from catalog.units import parse_count, parse_int
 from catalog.vocab import (  # noqa: F401  (re-exported: records are where callers look)
     ADAPTATIONS,
@@ -44,7 +44,7 @@ class Strict(BaseModel):
 
 def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{value!r} is not a valid {what}; use one of: {', '.join(allowed)}")
+        raise ValueError(f"{shorten(value)!r} is not a valid {what}; use one of: {', '.join(allowed)}")
     return value
 
 
@@ -112,8 +112,8 @@ def _exact_int(value: Any) -> int:
     if isinstance(value, str) and value.strip().replace("_", "").replace(",", "").isdigit():
         return parse_int(value.strip().replace("_", "").replace(",", ""), "value")
     if isinstance(value, str):
-        raise ValueError(f"{value!r} is not an exact number of tokens; write the exact integer the source gives "
-                         "(32768, not 32k or 32K)")
+        raise ValueError(f"{shorten(value)!r} is not an exact number of tokens; write the exact integer the source "
+                         "gives (32768, not 32k or 32K)")
     if isinstance(value, float) and not value.is_integer():
         raise ValueError(f"{value!r} is not a whole number")
     return parse_int(value, "value")
@@ -181,7 +181,7 @@ class SourceRecord(Strict):
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$|^https?://[^\s/$.?#][^\s]*/[^\s]*$", value):
-            raise ValueError(f"{value!r} is not an http(s) URL")
+            raise ValueError(f"{shorten(value)!r} is not an http(s) URL")
         return value
 
     @field_validator("published", mode="before")

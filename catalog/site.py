@@ -110,13 +110,19 @@ def safe_url(url: str | None) -> str | None:
 _PAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
-def page_name(record_id: str) -> str:
-    """File name of a model's or dataset's page: the id (a slug) plus .html."""
-    if not _PAGE_NAME.match(record_id) or record_id in (".", ".."):
-        import hashlib
+_PAGE_ID_LENGTH = 120  # longer ids (an older catalogue may hold any) get a cut name: file names stop at 255 bytes
 
-        return "x-" + hashlib.sha1(record_id.encode()).hexdigest()[:16] + ".html"
-    return record_id + ".html"
+
+def page_name(record_id: str) -> str:
+    """File name of a model's or dataset's page: the id (a slug) plus .html; an odd id gets a hash, a long one
+    its first characters and a hash."""
+    odd = not _PAGE_NAME.match(record_id) or record_id in (".", "..")
+    if not odd and len(record_id) <= _PAGE_ID_LENGTH:
+        return record_id + ".html"
+    import hashlib
+
+    digest = hashlib.sha1(record_id.encode()).hexdigest()[:16]
+    return f"x-{digest}.html" if odd else f"{record_id[:_PAGE_ID_LENGTH - 17]}-{digest}.html"
 
 
 # --- Building ----------------------------------------------------------------------------------
@@ -517,7 +523,7 @@ def _detail(model: Model, orgs: dict[str, Any], families: dict[str, Any], relate
                                                     getattr(model, f"{date_fact}_precision"))
     cited = _cited(model, related, model.id) | {f["source"] for f in facts.values()}
     computed = add_computed({k: (v["value"] if isinstance(v, dict) else None) for k, v in facts.items()}
-                            | {"moe": facts.get("moe", {}).get("value")})
+                            | {"moe": facts.get("moe", {}).get("value")}, model.id)
     org = orgs.get(model.org_id)
     family = families.get(model.family_id) if model.family_id else None
     return {

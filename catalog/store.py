@@ -8,8 +8,8 @@ from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from catalog.datapath import data_dir, data_files, fingerprint
-from catalog.db import describe, writing
-from catalog.errors import DatabaseError, DataError
+from catalog.db import describe, reading, writing
+from catalog.errors import DamagedDatabase, DatabaseError, DataError
 from catalog.schema import (
     Alias,
     Benchmark,
@@ -156,7 +156,7 @@ def refresh_curated(engine: Engine, force: bool = False) -> bool:
     """Replace the curated rows when the packaged data changed; True if it did. User rows stay."""
     files = data_files(data_dir())
     stamp = fingerprint(files)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         if not force and get_meta(conn, DATA_KEY) == stamp:
             return False
     from catalog.loading import load_directory
@@ -183,7 +183,7 @@ def refresh_curated(engine: Engine, force: bool = False) -> bool:
             rederive(conn)  # user models derived from curated ones follow their parents' new facts
             set_meta(conn, DATA_KEY, stamp)
     except DatabaseError as exc:
-        if "nothing was changed" in str(exc):
+        if "nothing was changed" in str(exc) or isinstance(exc, DamagedDatabase):
             raise
         raise DatabaseError(f"refreshing the curated data failed, nothing was changed: {exc}") from None
     except IntegrityError as exc:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from catalog.db import reading, writing
-from catalog.errors import CatalogError, ConflictError, DataError
+from catalog.errors import CatalogError, ConflictError, DataError, shorten
 from catalog.inheritance import computed_provenance, rederive
 from catalog.loading import Bundle, format_loc
 from catalog.records import MODEL_FACTS, ModelRecord
@@ -34,6 +34,7 @@ from catalog.schema import (
 )
 from catalog.store import TABLES, bundle_rows, insert_rows
 from catalog.validation import Known, alias_key, check_bundle
+from catalog.vocab import ID_MAX_LENGTH
 
 CONFLICT_POLICIES = ("fail", "skip", "update")
 
@@ -400,7 +401,7 @@ def fact_history(engine: Engine, name: str, field: str | None = None) -> list[di
     from catalog.queries import resolve_model
 
     if field is not None and field not in MODEL_FACTS:
-        raise CatalogError(f"{field!r} is not a fact; choose from: {', '.join(MODEL_FACTS)}")
+        raise CatalogError(f"{shorten(field)!r} is not a fact; choose from: {', '.join(MODEL_FACTS)}")
     with reading(engine) as conn:
         model_id = resolve_model(conn, name)
         stmt = select(FactHistory).where(FactHistory.model_id == model_id).order_by(FactHistory.id)
@@ -414,7 +415,7 @@ def revert_fact(engine: Engine, name: str, field: str) -> tuple[str, dict[str, A
     from catalog.queries import resolve_model
 
     if field not in MODEL_FACTS:
-        raise CatalogError(f"{field!r} is not a fact; choose from: {', '.join(MODEL_FACTS)}")
+        raise CatalogError(f"{shorten(field)!r} is not a fact; choose from: {', '.join(MODEL_FACTS)}")
     with writing(engine) as conn:
         model_id = resolve_model(conn, name)
         last = conn.execute(select(FactHistory.old).where(FactHistory.model_id == model_id, FactHistory.field == field)
@@ -436,11 +437,11 @@ def _parse_settings(settings: list[str]) -> dict[str, Any]:
         key = key.strip()
         base = key.split(".")[0]
         if not sep or not key:
-            raise CatalogError(f"--set {item!r}: write FIELD=VALUE (e.g. params=7B, license=MIT, "
+            raise CatalogError(f"--set {shorten(item)!r}: write FIELD=VALUE (e.g. params=7B, license=MIT, "
                                "params.note='from the card')")
         if base not in SETTABLE or (key != base and key.split(".", 1)[1] not in
                                     ("value", "source", "status", "method", "confidence", "note")):
-            raise CatalogError(f"--set {key!r}: unknown field; settable fields: {', '.join(SETTABLE)} "
+            raise CatalogError(f"--set {shorten(key)!r}: unknown field; settable fields: {', '.join(SETTABLE)} "
                                "(facts also take .source .status .method .confidence .note)")
         value = value.strip()
         out[key] = None if value == "" else _coerce(value)
@@ -466,7 +467,7 @@ def quick_record(fields: dict[str, Any]) -> Bundle:
     if source_url:
         from catalog.records import SourceRecord
 
-        source_id = data.get("source") or f"{data.get('id', 'model')}-source"
+        source_id = data.get("source") or f"{str(data.get('id', 'model'))[:ID_MAX_LENGTH - 7]}-source"
         try:
             bundle.sources[source_id] = SourceRecord(id=source_id, url=source_url, title=source_title or source_url,
                                                      kind=source_kind)

@@ -205,7 +205,16 @@ def _check_model(bundle: Bundle, model: ModelRecord, known: Known, report: Repor
     if isinstance(released, dt.date) and released > today:
         err(f"{where}: released {released} is in the future")
     _check_tokens_and_compute(model, where, report)
+    _check_computed(model, where, report)
     _check_parent_dates(bundle, model, known, where, report)
+
+
+def _check_computed(model: ModelRecord, where: str, report: Report) -> None:
+    """Every computed column must fit a float: one stored 1e299 x 1e300 would break every listing."""
+    from catalog.computed import INPUTS, computed_problems
+
+    for problem in computed_problems({name: _value(model, name) for name in INPUTS}):
+        report.errors.append(f"{where}: {problem}; check the figures (or their units)")
 
 
 def _check_tokens_and_compute(model: ModelRecord, where: str, report: Report) -> None:

@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from catalog.errors import shorten
+
 ARCHITECTURES = ("causal-decoder", "prefix-decoder", "encoder-decoder", "encoder-only")
 #: `nominal`: a round size that the maker gives only in the name or announcement ("7B"), not an exact count.
 STATUSES = ("reported", "nominal", "estimated", "derived", "unpublished")
@@ -88,6 +90,7 @@ ADAPTATIONS = ("pretrain", "continued-pretrain", "sft", "rlhf", "dpo", "preferen
 DATASET_FACTS: dict[str, str] = {"tokens": "count", "bytes": "count", "documents": "count"}
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+ID_MAX_LENGTH = 200  # the id columns are String(200) (catalog/schema.py); PostgreSQL enforces it
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 # Facts stored as comma-joined lists in their column.
@@ -95,10 +98,13 @@ LIST_FACTS = ("modality", "training_languages", "adaptation")
 
 
 def check_slug(value: str) -> str:
-    """An id: lowercase letters, digits, '.', '-', '_'."""
+    """An id: lowercase letters, digits, '.', '-', '_', at most ID_MAX_LENGTH characters."""
     if not isinstance(value, str) or not SLUG.match(value):
-        raise ValueError(f"{value!r} is not a valid id; use lowercase letters, digits, '.', '-', '_' "
+        raise ValueError(f"{shorten(value)!r} is not a valid id; use lowercase letters, digits, '.', '-', '_' "
                          "(e.g. 'llama-2-70b')")
+    if len(value) > ID_MAX_LENGTH:
+        raise ValueError(f"{shorten(value)!r} is too long for an id; an id has at most {ID_MAX_LENGTH} characters "
+                         "(keep the full name in `name`)")
     return value
 
 
@@ -111,12 +117,12 @@ def parse_date(value: Any) -> tuple[dt.date, str]:
     text = str(value).strip()
     match = _DATE.match(text)
     if not match:
-        raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
+        raise ValueError(f"{shorten(value)!r} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
     year, month, day = match.groups()
     try:
         date = dt.date(int(year), int(month or 1), int(day or 1))
     except ValueError:
-        raise ValueError(f"{value!r} is not a real date") from None
+        raise ValueError(f"{shorten(value)!r} is not a real date") from None
     return date, "day" if day else "month" if month else "year"
 
 

@@ -24,11 +24,12 @@ def upgrade_cmd(ctx: click.Context) -> None:
     Example:
       llmzoo --db team.db db upgrade
     """
-    from catalog.db import current_revision, describe, ensure_schema, make_engine, reading
+    from catalog.db import current_revision, describe, ensure_schema, make_engine, reading, verify_intact
     from catalog.store import refresh_curated
 
     engine = make_engine(db_of(ctx))
     ensure_schema(engine)
+    verify_intact(engine)
     refresh_curated(engine)
     with reading(engine) as conn:
         revision = current_revision(conn)
@@ -88,9 +89,9 @@ def restore_cmd(ctx: click.Context, file: Path, yes: bool) -> None:
       llmzoo db restore llmzoo-2025-06-01.db --yes
     """
     from catalog.backup import restore
-    from catalog.db import describe, open_catalog
+    from catalog.db import describe, make_engine
 
-    engine = open_catalog(db_of(ctx))
+    engine = make_engine(db_of(ctx))  # not opened for use: a damaged catalogue can be restored too
     if not yes and not click.confirm(f"Replace everything in {describe(engine)} with {file}?", default=False):
         click.echo("Nothing restored.")
         return

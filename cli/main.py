@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, shorten
 from cli.options import filter_options, filters_from, open_engine
 from cli.output import (
     FORMATS,
@@ -85,6 +88,37 @@ def _accept_db_option(command: click.Command) -> None:
                                            callback=_remember_db, help="Catalogue database (as llmzoo --db)."))
 
 
+WARNINGS_SHOWN = 10  # distinct library warnings printed by one command; the rest are counted
+
+
+@contextlib.contextmanager
+def _printing_warnings() -> Iterator[None]:
+    """Print the library's CatalogWarnings as `warning: ...` on stderr, each once, at most WARNINGS_SHOWN."""
+    import warnings
+
+    from catalog.errors import CatalogWarning
+
+    seen: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CatalogWarning)
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if not issubclass(category, CatalogWarning):
+                return shown(message, category, *args, **kwargs)
+            if str(message) not in seen:
+                seen.add(str(message))
+                if len(seen) <= WARNINGS_SHOWN:
+                    click.echo(f"warning: {message}", err=True)
+
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            if len(seen) > WARNINGS_SHOWN:
+                click.echo(f"warning: ... and {len(seen) - WARNINGS_SHOWN} more", err=True)
+
+
 class LlmzooGroup(click.Group):
     """A group that loads some commands lazily, turns library errors into `Error: ...`, and shows
     control characters visibly in everything it prints (cli.output.terminal_safe)."""
@@ -124,13 +158,17 @@ class LlmzooGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _printing_warnings():
+                return super().invoke(ctx)
         except CatalogError as exc:
             click.echo(f"Error: {printable(str(exc))}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing was changed by the unfinished command.", err=True)
             sys.exit(130)
+        except click.UsageError as exc:  # click quotes the value given: a 1 MB --arch must not be a 1 MB message
+            exc.message = re.sub(r"[^\s']{81,}", lambda m: str(shorten(m.group(0))), exc.message)
+            raise
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, BrokenPipeError):
             raise
         except Exception as exc:  # a bug, not a user mistake: say so briefly

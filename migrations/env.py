@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from catalog.db import lock_writers
 from catalog.schema import metadata
 
 config = context.config
@@ -30,6 +31,7 @@ def run_migrations_online() -> None:
             transactional_ddl=True,  # SQLite and PostgreSQL both roll DDL back: one all-or-nothing upgrade
         )
         with context.begin_transaction():
+            lock_writers(connection)  # PostgreSQL: concurrent first uses upgrade one after the other
             context.run_migrations()
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
