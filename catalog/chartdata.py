@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, extract, func, literal, select
+from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, extract, func, literal, or_, select
 
 from catalog import charts
 from catalog.db import reading
@@ -85,6 +85,9 @@ DATED = Model.released.is_not(None)
 PLOTTED = case((and_(Model.moe.is_(True), Model.active_params.is_not(None)), Model.active_params),
                else_=Model.params)
 LATER_STAGE = exists().where(Lineage.child_id == Model.id, Lineage.relation.in_(charts.STAGE_RELATIONS))
+# catalog.charts.pretraining_tokens: a later stage counts its inherited pre-training, never its own stage
+PRETRAINING_TOKENS = case((LATER_STAGE, case((Model.pretrain_tokens > 0, Model.pretrain_tokens))),
+                          else_=Model.train_tokens)
 
 
 # --- Timeline ----------------------------------------------------------------------------------
@@ -146,10 +149,10 @@ def _group_counts(conn: Connection, filters: Filters, group: Any, kept: int) -> 
 def _compute(conn: Connection, filters: Filters, total: int, title: str | None = None, width: int | None = None,
              height: int | None = None, max_points: int = charts.MAX_POINTS, max_labels: int = 40) -> Any:
     uses_active = and_(Model.moe.is_(True), Model.active_params.is_not(None))
-    counted = _records(conn, _select(filters, Model.id, PLOTTED, Model.train_tokens, LATER_STAGE,
-                                     case((uses_active, 1), else_=0))
-                       .where(PLOTTED > 0, Model.train_tokens > 0), ("id", "x", "y", "stage", "moe"))
-    stage = counted["stage"].astype(bool)
+    counted = _records(conn, _select(filters, Model.id, PLOTTED, PRETRAINING_TOKENS, case((uses_active, 1), else_=0))
+                       .where(PLOTTED > 0, or_(Model.train_tokens > 0, PRETRAINING_TOKENS > 0)),
+                       ("id", "x", "y", "moe"))
+    stage = ~(counted["y"].astype(float) > 0)  # only their own stage's tokens are known
     usable = counted[~stage]
     charts._check_usable(total, len(usable), int(stage.sum()))
     ids = usable["id"]

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 #: Columns of `models_frame` the charts read (the `<fact>_status` columns come with every frame).
 CHART_COLUMNS = ("id", "name", "family", "org", "org_name", "released", "released_precision", "arch", "moe",
-                 "params", "active_params", "train_tokens", "train_compute", "open_weights", "compute",
-                 "compute_status", "tokens_per_param")
+                 "params", "active_params", "train_tokens", "train_compute", "pretrain_tokens", "open_weights",
+                 "compute", "compute_status", "tokens_per_param")
 #: The largest number of model marks a chart embeds; larger selections are thinned in pandas.
 MAX_POINTS = 3000
 #: The most timeline rows (organizations or families); the rest share one "Other" row.
@@ -572,28 +572,67 @@ POINT_SIZE = 48
 def chart_compute(frame: pd.DataFrame, title: str | None = None, width: int | None = None,
                   height: int | None = None, max_points: int = MAX_POINTS,
                   max_labels: int = 40) -> alt.LayerChart:
-    """Parameters against training tokens (log-log) with the compute-optimal frontiers.
+    """Parameters against pre-training tokens (log-log) with the compute-optimal frontiers.
 
     Lines: Chinchilla (Hoffmann et al. 2022, Approach 1: about 20 tokens per parameter), Kaplan
     et al. (2020) compute-efficient allocation, and iso-FLOP lines C = 6·N·D from 1e18 to 1e27.
     Points above the Chinchilla line were trained on more tokens than compute-optimal for their
     size (over-trained), points below on fewer. MoE models are placed by active parameters where
-    known. Hollow marks: a parameter count or token count that is estimated or derived.
+    known. A fine-tuned model is placed by the pre-training behind it (`pretrain_tokens`, its base's
+    tokens), never by its own stage's tokens; one without it is left out. Hollow marks: a parameter
+    count or token count that is estimated or derived.
     """
     _check_frame(frame, "compute chart")
     params, _, uses_active = _plotted_params(frame)
-    tokens = frame["train_tokens"].astype(float)
-    counted = (params > 0) & (tokens > 0)
+    tokens, _, _ = pretraining_tokens(frame)
+    own = frame["train_tokens"].astype(float)
+    counted = (params > 0) & ((tokens > 0) | (own > 0))
     if "compute" in frame:  # known sizes and no compute: 6·N·D beyond float range (models_frame warned)
-        counted &= frame["compute"].notna()
-    later_stage = counted & _stage_only(frame)
-    usable = counted & ~later_stage
+        counted &= ~((own > 0) & frame["compute"].isna())
+    usable = counted & (tokens > 0)
+    later_stage = counted & ~usable
     _check_usable(len(frame), int(usable.sum()), int(later_stage.sum()))
     data = frame[usable]
     if len(data) > max_points:
         data = data.iloc[_one_per_cell(data["id"], _log10(params[usable]), _log10(tokens[usable]), max_points)]
     return draw_compute(data, len(frame), int(counted.sum()), int(later_stage.sum()), int(uses_active[usable].sum()),
                         _cells(max_points), title, width, height, max_labels)
+
+
+def pretraining_tokens(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(pre-training tokens, their status, taken from `pretrain_tokens`) of each model of the frame.
+
+    A model derived by a later training stage (STAGE_RELATIONS, the `derived_by` column) counts its
+    `pretrain_tokens` (its base's own tokens, inherited through the chain), never its own stage's
+    `train_tokens` (None where it has no `pretrain_tokens`); every other model its `train_tokens`.
+    The SQL selection of large catalogues (catalog.chartdata.PRETRAINING_TOKENS) is the same rule.
+    """
+    stage = _stage_only(frame)
+    pretrain = _column(frame, "pretrain_tokens").astype(float)
+    from_base = stage & (pretrain > 0)
+    tokens = pretrain.where(from_base, frame["train_tokens"].astype(float).where(~stage))
+    status = _status(frame, "pretrain_tokens").where(from_base, _status(frame, "train_tokens"))
+    return tokens, status, from_base
+
+
+def pretraining_compute(frame: pd.DataFrame, estimates: Sequence[str] = ESTIMATED) -> tuple[pd.Series, pd.Series]:
+    """(pre-training compute in FLOP, whether it is an estimate) of each model of the frame.
+
+    A model not derived by a later stage: its `compute` (a source's figure, else 6·N·D). A later
+    stage (STAGE_RELATIONS): its inherited `pretrain_compute`, else 6·N·`pretrain_tokens` (an
+    estimate), never its own stage's compute (None where its pre-training is unknown). A figure is
+    an estimate when it is 6·N·D or its status is one of `estimates`.
+    """
+    stage = _stage_only(frame)
+    params, _, _ = _plotted_params(frame)
+    own = _column(frame, "compute").astype(float)
+    own_estimated = _column(frame, "compute_status").eq("6ND") | _status(frame, "train_compute").isin(estimates)
+    stated = _column(frame, "pretrain_compute").astype(float)
+    has_stated = stated > 0
+    pretrain = stated.where(has_stated, 6 * params * _column(frame, "pretrain_tokens").astype(float))
+    pretrain_estimated = _status(frame, "pretrain_compute").isin(estimates) | ~has_stated
+    compute = own.where(~stage, pretrain.where(pretrain > 0))
+    return compute, own_estimated.where(~stage, pretrain_estimated).astype(bool)
 
 
 def _check_usable(total: int, usable: int, later_stage: int) -> None:
@@ -617,8 +656,9 @@ def draw_compute(data: pd.DataFrame, total: int, counted: int, later_stage: int,
     usable = counted - later_stage
     params, params_status, _ = _plotted_params(data)
     data = data.copy()
-    data["x_params"], data["y_tokens"] = params, data["train_tokens"].astype(float)
-    estimated = params_status.isin(ESTIMATED) | _status(data, "train_tokens").isin(ESTIMATED)
+    tokens, tokens_status, from_base = pretraining_tokens(data)
+    data["x_params"], data["y_tokens"] = params, tokens
+    estimated = params_status.isin(ESTIMATED) | tokens_status.isin(ESTIMATED)
     data["values"] = np.where(estimated, VALUE_KINDS[1], VALUE_KINDS[0])
     thin_note = (f"Showing {_thousands(len(data))} of {_thousands(usable)} models: one per cell of a {cells}×{cells} "
                  "log grid, so every populated region is drawn." if len(data) < usable else "")
@@ -627,6 +667,10 @@ def draw_compute(data: pd.DataFrame, total: int, counted: int, later_stage: int,
     data["tip_ratio"] = [f"{t / p:,.1f} ({t / p / optimum:.2g}× Chinchilla-optimal)"
                          for p, t in zip(data["x_params"], data["y_tokens"], strict=True)]
     data = data.join(_tooltip_columns(data))
+    data.loc[from_base, "tip_tokens"] = [  # a fine-tune: its base's pre-training, then its own stage
+        f"{format_count(t)} pre-training (inherited); own stage {_with_status(own, status)}" for t, own, status in
+        zip(tokens[from_base], data["train_tokens"][from_base], _status(data, "train_tokens")[from_base], strict=True)]
+    inherited = int(from_base.sum())
 
     width, height = width or 720, height or 540
     x_dom, y_dom = _log_domain(data["x_params"]), _log_domain(data["y_tokens"])
@@ -637,7 +681,7 @@ def draw_compute(data: pd.DataFrame, total: int, counted: int, later_stage: int,
     x = alt.X("x_params:Q", title="parameters (active parameters for MoE)",
               scale=alt.Scale(type="log", domain=x_dom, nice=False),
               axis=alt.Axis(values=_decades_within(*x_dom), labelExpr=_count_label_expr()))
-    y = alt.Y("y_tokens:Q", title="training tokens", scale=alt.Scale(type="log", domain=y_dom, nice=False),
+    y = alt.Y("y_tokens:Q", title="pre-training tokens", scale=alt.Scale(type="log", domain=y_dom, nice=False),
               axis=alt.Axis(values=_decades_within(*y_dom), labelExpr=_count_label_expr()))
     iso = alt.Chart(lines[lines["kind"] == "iso"]).mark_line(color="#c4c4c4", strokeWidth=0.8, clip=True).encode(
         x=x, y=y, detail="line:N", tooltip=[alt.Tooltip("line:N", title="equal training compute")])
@@ -660,11 +704,13 @@ def draw_compute(data: pd.DataFrame, total: int, counted: int, later_stage: int,
     subtitle = [f"{_plural(usable, 'model')} with known size and training tokens. Above the solid line: "
                 "more tokens per parameter than Chinchilla-optimal (over-trained for its size); below: fewer.",
                 "Grey lines: equal training compute C = 6·N·D."
-                + (f" {_plural(moe, 'MoE model')} placed by active parameters." if moe else ""),
+                + (f" {_plural(moe, 'MoE model')} placed by active parameters." if moe else "")
+                + (f" {_plural(inherited, 'fine-tuned model')} placed by the pre-training tokens inherited "
+                   "from a base." if inherited else ""),
                 thin_note, _not_shown([
                     (total - counted, "without both a parameter and a token count"),
                     (later_stage, "fine-tuned or further-trained (their token counts cover only their "
-                                             "own training stage)")])]
+                                             "own training stage, and their base's pre-training is not known)")])]
     return _finish(chart, title or "Parameters vs training tokens: the compute-optimal frontier", subtitle)
 
 

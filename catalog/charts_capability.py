@@ -3,8 +3,9 @@
 One point per model and benchmark: the model's result in the benchmark's standard setting (whole
 benchmark, the benchmark's metric, `standard.shots` and `standard.cot`), the developer's own where
 there is one, else a third party's (drawn as a triangle); several benchmarks become small multiples.
-x is training compute on a log scale (a source's figure, else 6·N·D, drawn hollow as an estimate)
-or, with `x="params"`, parameters (nominal or estimated counts hollow). A dashed rule marks the
+x is training compute on a log scale (a source's figure, else 6·N·D, drawn hollow as an estimate;
+for a fine-tune the pre-training compute it inherits, never its own stage's: catalog.charts.
+pretraining_compute) or, with `x="params"`, parameters (nominal or estimated counts hollow). A dashed rule marks the
 benchmark's chance level; each panel's subtitle says the setting.
 """
 
@@ -78,6 +79,10 @@ def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filter
                          columns=["id", "name", "family", "org", "params", "train_compute", "train_tokens",
                                   "active_params", "moe", "compute", "compute_status", "pretrain_tokens",
                                   "pretrain_compute"])
+    from catalog.charts import pretraining_compute
+
+    # a fine-tune's score goes with the pre-training behind it, never its own stage's compute
+    frame["pretrain_x"], frame["pretrain_x_estimated"] = pretraining_compute(frame, ESTIMATED)
     models = {r["id"]: r for r in frame.to_dict("records")}
     points = []
     for bench in benches:
@@ -116,16 +121,9 @@ def _x(model: dict[str, Any], x: str) -> tuple[float | None, bool]:
     if x == "params":
         status = model.get("params_status")
         return (float(model["params"]), status in ESTIMATED) if known(model.get("params")) else (None, False)
-    if known(model.get("pretrain_compute")):
-        return float(model["pretrain_compute"]), model.get("pretrain_compute_status") in ESTIMATED
-    if known(model.get("pretrain_tokens")):
-        params = model.get("active_params") if model.get("moe") and known(model.get("active_params")) \
-            else model.get("params")
-        return (6 * float(params) * float(model["pretrain_tokens"]), True) if known(params) else (None, False)
-    if not known(model.get("compute")):
+    if not known(model.get("pretrain_x")):
         return None, False
-    estimated = model.get("compute_status") == "6ND" or model.get("train_compute_status") in ESTIMATED
-    return float(model["compute"]), estimated
+    return float(model["pretrain_x"]), bool(model["pretrain_x_estimated"])
 
 
 def _unplaced_text(benches: list[dict[str, Any]], x: str, shown: int = 5) -> str:

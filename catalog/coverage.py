@@ -15,12 +15,12 @@ from catalog.schema import ModelFact
 
 # The facts every open-weights model should have (known or explicitly unpublished).
 ESSENTIAL = ("released", "arch", "params", "train_tokens", "context_length")
-STATES = ("reported", "nominal", "estimated", "derived", "inherited", "unpublished", "missing")
+STATES = ("reported", "nominal", "estimated", "derived", "inherited", "user", "unpublished", "missing")
 
 
 def coverage(engine: Engine, filters: Filters | None = None,
              fields: Sequence[str] = ESSENTIAL) -> dict[str, Any]:
-    """Per model, the state of each field (reported/estimated/derived/unpublished/missing), and totals."""
+    """Per model, the state of each field (one of STATES: `user` for a value set without a source), and totals."""
     bad = [f for f in fields if f not in MODEL_FACTS]
     if bad:
         raise CatalogError(f"--fields: unknown field {', '.join(repr(shorten(b)) for b in bad)}; choose from: "

@@ -11,7 +11,8 @@ from catalog.units import format_count, format_flop
 COUNT_FIELDS = {"params", "active_params", "train_tokens", "pretrain_tokens", "tokens", "bytes", "documents",
                 "chinchilla_optimal_params", "accelerator_hours"}
 FLOP_FIELDS = {"train_compute", "pretrain_compute", "compute", "compute_hardware"}
-MARKS = {"nominal": "c.", "estimated": "~", "derived": "=", "inherited": "^", "unpublished": ""}
+MARKS = {"nominal": "c.", "estimated": "~", "derived": "=", "inherited": "^", "unpublished": "",
+         "user": "*"}
 LABELS = {
     "released": "released", "arch": "architecture", "moe": "mixture of experts", "params": "parameters",
     "active_params": "active parameters", "experts": "experts", "experts_active": "experts per token",
@@ -76,3 +77,20 @@ def printable(text: str) -> str:
 def _visible(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+#: What the columns a reader most often misreads mean (data/README.md has every field); `llmzoo columns
+#: --describe` prints them, the other columns with their LABELS.
+MEANINGS = {
+    "train_tokens": "tokens of the model's own training stage (a fine-tune: its fine-tuning, not its base's)",
+    "train_compute": "training compute in FLOP as a source reports or estimates it",
+    "pretrain_tokens": "a derived model's pre-training tokens: its base's train_tokens, inherited (^)",
+    "pretrain_compute": "a derived model's pre-training compute: its base's train_compute, inherited (^)",
+    "context_length": "the sequence length the model was (pre-)trained with, exact tokens",
+    "context_length_extended": "the longest context the released model supports after an extension, exact tokens",
+    "context_extension": "how the context was extended (YaRN, position interpolation, ...)",
+    "context_window": "the longest input the released model accepts as its maker documents it, exact tokens; "
+                      "derived (=) from the extended, else the trained length where none is stated; "
+                      "`context` in tables, --min-context / --max-context filter on it",
+    "max_output_tokens": "the longest output the maker documents for the released model, exact tokens",
+}

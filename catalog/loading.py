@@ -270,9 +270,18 @@ def load_directory(root: Path | None = None) -> Bundle:
         problems.extend(errors)
         if parsed is not None:
             merge(bundle, parsed, label, lines, raw or {}, problems)
+    problems.extend(_user_statuses(bundle))
     if problems:
         raise DataError(problems)
     return bundle
+
+
+def _user_statuses(bundle: Bundle) -> list[str]:
+    """Status `user` marks a value set with `llmzoo edit` without a source: a data folder cites its sources."""
+    return [f"{bundle.locate(section, record.id)}: {name}.status: 'user' is for values set with `llmzoo edit` "
+            "without a source; in a data folder cite the source and write reported (or estimated, with a method)"
+            for section in ("models", "datasets") for record in getattr(bundle, section).values()
+            for name, fact in record.facts().items() if fact.status == "user"]
 
 
 def _label(path: Path, root: Path) -> str:

@@ -287,6 +287,36 @@ def fact_statuses(engine: Engine, model_ids: Sequence[str], fields: Sequence[str
     return out
 
 
+def with_provenance(engine: Engine, rows: list[dict[str, Any]], columns: Sequence[str]) -> list[str]:
+    """Add `<fact>_status` to each row for every fact column (None where the model has no value), and
+    `<fact>_inherited_from` for the facts a derived model can inherit; returns the columns with them.
+
+    The status is the one `show` gives: reported, nominal, estimated, derived, unpublished, user, or
+    inherited (then `_inherited_from` names the model that states the value)."""
+    facts = [c for c in columns if c in MODEL_FACTS]
+    if not facts:
+        return list(columns)
+    ids = [r["id"] for r in rows if r.get("id")]
+    from catalog.inheritance import computed_provenance
+
+    statuses = fact_statuses(engine, ids, facts, include_reported=True)
+    with reading(engine) as conn:
+        inherited = {key: prov["inherited_from"] for key, prov in computed_provenance(conn, ids, facts).items()}
+    inheritable = {*INHERITABLE_FACTS, *PRETRAIN_FACTS}
+    out = []
+    for column in columns:
+        out.append(column)
+        if column in MODEL_FACTS:
+            out += [f"{column}_status"] + ([f"{column}_inherited_from"] if column in inheritable else [])
+    for row in rows:
+        for name in facts:
+            key = (row.get("id"), name)
+            row[f"{name}_status"] = statuses.get(key) or ("reported" if row.get(name) is not None else None)
+            if name in inheritable:
+                row[f"{name}_inherited_from"] = inherited.get(key)
+    return out
+
+
 def _computed_statuses(ids: Sequence[str], fields: Sequence[str] | None = None) -> Any:
     """(model, field, status) of the inherited and rule-derived facts of these models."""
     stmt = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.status).where(
@@ -688,7 +718,8 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
     """Models as a pandas DataFrame: every column, the computed ones, and `<fact>_status` columns.
 
     `released` is a datetime (first day of its period; `released_precision` says which);
-    `<fact>_status` is reported / estimated / derived / unpublished, or None where unknown;
+    `<fact>_status` is reported / nominal / estimated / derived / inherited / user / unpublished, or None
+    where unknown;
     `derived_by` lists the relations to the model's parents ("fine-tune,merge"), None for none.
 
     Built column by column (one query per table, arithmetic in pandas), so a million models take

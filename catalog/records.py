@@ -30,6 +30,7 @@ from catalog.vocab import (  # noqa: F401  (re-exported: records are where calle
     SLUG,
     SOURCE_KINDS,
     STATUSES,
+    USER_EDIT_SOURCE,
     check_slug,
     format_date,
     parse_date,
@@ -124,7 +125,7 @@ class Fact(Strict):
 
     value: Any = None
     source: str | None = None
-    status: Literal["reported", "nominal", "estimated", "derived", "unpublished"] = "reported"
+    status: Literal["reported", "nominal", "estimated", "derived", "unpublished", "user"] = "reported"
     method: str | None = None
     confidence: Literal["confident", "likely", "speculative"] | None = None
     note: str | None = None
@@ -180,6 +181,8 @@ class SourceRecord(Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
+        if value == USER_EDIT_SOURCE["url"]:
+            return value  # the source of values a user set without citing one
         if not re.match(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$|^https?://[^\s/$.?#][^\s]*/[^\s]*$", value):
             raise ValueError(f"{shorten(value)!r} is not an http(s) URL")
         return value

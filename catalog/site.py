@@ -60,7 +60,8 @@ MAX_TREE_NODES = 200
 #: Trees up to this many nodes are shown unfolded; larger ones start folded.
 OPEN_TREE_NODES = 30
 
-LEGEND = "~ estimated, = derived, ^ inherited from the parent model, c. nominal (size from the name), n/d not disclosed"
+LEGEND = ("~ estimated, = derived, ^ inherited from the parent model, c. nominal (size from the name), "
+          "n/d not disclosed, * set by a user without a source")
 INDEX_COLUMNS = ("id", "name", "family", "org", "org_name", "origin", "released", "arch", "moe", "params",
                  "active_params", "train_tokens", "train_compute", "context_window", "open_weights",
                  "compute", "compute_status", "tokens_per_param")
@@ -396,6 +397,7 @@ def layout(title: str, body: str, root: str, scripts: Sequence[str] = ()) -> str
 {body}
 </main>
 <footer>Built by <code>llmzoo site build</code>. Every value links to its source; ~ estimated, = derived, ^ inherited,
+* set by a user without a source,
 c. nominal, n/d not disclosed by its developer.</footer>
 {tags}</body>
 </html>

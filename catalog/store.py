@@ -172,15 +172,20 @@ def refresh_curated(engine: Engine, force: bool = False) -> bool:
     rows = bundle_rows(bundle, "curated")
     try:
         with writing(engine) as conn:
-            if not force and get_meta(conn, DATA_KEY) == stamp:
+            stored = get_meta(conn, DATA_KEY)
+            if not force and stored == stamp:
                 return False  # another process refreshed it while we waited for the lock
+            from catalog.datachanges import record_refresh, snapshot_rows, snapshot_stored
+
             _drop_user_clashes(conn, rows)
             _check_orphans(conn, rows)
+            before = snapshot_stored(conn) if stored is not None else None  # the first fill changes nothing
             delete_curated(conn)
             insert_rows(conn, rows)
             from catalog.inheritance import rederive
 
             rederive(conn)  # user models derived from curated ones follow their parents' new facts
+            record_refresh(conn, before, snapshot_rows(rows), stamp)  # kept in fact_history: `llmzoo changes`
             set_meta(conn, DATA_KEY, stamp)
     except DatabaseError as exc:
         if "nothing was changed" in str(exc) or isinstance(exc, DamagedDatabase):

@@ -304,38 +304,68 @@ SETTABLE = ("name", "family", "org", "source", "note", "aliases") + tuple(MODEL_
 
 
 def edit_model(engine: Engine, name: str, settings: list[str], source_url: str | None = None,
-               note: str | None = None) -> tuple[str, bool]:
+               note: str | None = None, source: str | None = None) -> tuple[str, bool]:
     """Apply `field=value` settings to a model (adopting a curated one); returns (id, adopted).
 
-    `source_url` (a user source, created once per URL) and `note` go with every fact whose value is
-    set here. Each fact that changes keeps its previous value in the history (`fact_history`).
+    `source_url` (a user source, created once per URL), or `source` (the id of a catalogued source),
+    and `note` go with every fact whose value is set here. A value set without either has the source
+    `user-edit` and status `user`: it is the user's, never the cited source's. Parts
+    (`params.status=...`) apply after the values, in any order. Each fact that changes keeps its
+    previous value in the history (`fact_history`).
     """
     from catalog.queries import resolve_model
 
-    changes = _parse_settings(settings)
+    # `params.value=7B` sets a value as `params=7B` does: with this edit's source and status
+    changes = {key.removesuffix(".value") if key.count(".") == 1 else key: value
+               for key, value in _parse_settings(settings).items()}
     with writing(engine) as conn:
         model_id = resolve_model(conn, name)
         record = record_from_db(conn, model_id)
         origin = conn.execute(select(Model.origin).where(Model.id == model_id)).scalar_one()
-        source_id = _edit_source(conn, source_url) if source_url else None
         data = record.model_dump()
-        for key, value in changes.items():
+        if any(key in MODEL_FACTS and value is not None for key, value in changes.items()):
+            if source_url and source:
+                raise CatalogError("give --source-url URL or --source ID, not both")
+            if source:
+                _check_source(conn, source)
+            cited = source or (_edit_source(conn, source_url) if source_url else None)
+            fact_source, status = (cited, "reported") if cited else (_user_edit_source(conn), "user")
+        for key in sorted(changes, key=lambda k: "." in k):  # whole values first, then their parts
+            value = changes[key]
             fact_name, _, part = key.partition(".")
             if fact_name in MODEL_FACTS:
-                fact = dict(data.get(fact_name) or {"source": None})
                 if part:
-                    fact[part] = value
+                    fact = {**(data.get(fact_name) or {"source": None}), part: value}
+                elif value is None:
+                    fact = None
                 else:
-                    fact = {"value": value, "source": source_id, **({"note": note} if note else {})}
-                fact_source = fact.get("source")
-                data[fact_name] = None if fact.get("value") is None and fact.get("status") != "unpublished" \
-                    and not part else {**fact, "source": fact_source}
+                    fact = {"value": value, "source": fact_source, "status": status, **({"note": note} if note else {})}
+                data[fact_name] = None if fact is None or (fact.get("value") is None and fact.get("status") !=
+                                                           "unpublished" and not part) else fact
             elif key == "aliases":
                 data["aliases"] = [a.strip() for a in str(value or "").split(";") if a.strip()]
             else:
                 data[key] = value
         _write_record(conn, model_id, record, data, "edit")
     return model_id, origin == "curated"
+
+
+def _check_source(conn: Connection, source_id: str) -> None:
+    if conn.execute(select(Source.id).where(Source.id == source_id)).first() is None:
+        near = conn.execute(select(Source.id).where(Source.id.startswith(source_id[:4], autoescape=True))
+                            .order_by(Source.id).limit(5)).scalars().all()
+        raise CatalogError(f"--source {source_id!r}: no such source" + (f" (did you mean {', '.join(near)}?)"
+                                                                        if near else "")
+                           + "; give the id of a catalogued source, or --source-url URL")
+
+
+def _user_edit_source(conn: Connection) -> str:
+    """The `user-edit` source of values set without a citation, created on first use."""
+    from catalog.vocab import USER_EDIT_SOURCE
+
+    if conn.execute(select(Source.id).where(Source.id == USER_EDIT_SOURCE["id"])).first() is None:
+        conn.execute(insert(Source).values(**USER_EDIT_SOURCE, published=None, origin="user"))
+    return USER_EDIT_SOURCE["id"]
 
 
 def _write_record(conn: Connection, model_id: str, record: ModelRecord, data: dict[str, Any], by: str) -> None:

@@ -14,7 +14,9 @@ from catalog.errors import shorten
 
 ARCHITECTURES = ("causal-decoder", "prefix-decoder", "encoder-decoder", "encoder-only")
 #: `nominal`: a round size that the maker gives only in the name or announcement ("7B"), not an exact count.
-STATUSES = ("reported", "nominal", "estimated", "derived", "unpublished")
+#: `user`: a value a user set with `llmzoo edit` without citing a source (its source is USER_EDIT_SOURCE);
+#: never written in data/.
+STATUSES = ("reported", "nominal", "estimated", "derived", "unpublished", "user")
 CONFIDENCES = ("confident", "likely", "speculative")
 SOURCE_KINDS = ("paper", "model-card", "official-blog", "third-party")
 ORG_KINDS = ("industry", "academia", "nonprofit", "government", "collaboration", "unknown")
@@ -82,6 +84,9 @@ INHERITABLE_FACTS = tuple(name for name in (
     "context_window") if name in MODEL_FACTS)
 #: The pre-training behind a derived model, taken from its base's own stage: {fact: the base's fact}.
 PRETRAIN_FACTS = {"pretrain_tokens": "train_tokens", "pretrain_compute": "train_compute"}
+#: The source of a value a user set without citing one: created in a catalogue on the first such edit.
+USER_EDIT_SOURCE = {"id": "user-edit", "url": "llmzoo:user-edit", "title": "user edit (no source given)",
+                    "kind": "third-party"}
 #: Statuses llmzoo computes (never stated in data/ or by a user): `inherited` from a parent.
 COMPUTED_STATUSES = ("inherited",)
 DATE_FACTS = tuple(name for name, kind in MODEL_FACTS.items() if kind == "date")

@@ -7,7 +7,17 @@ from typing import Any
 import click
 
 from cli.options import open_engine
-from cli.output import FORMATS, LEGEND, echo_result, fit_text, human, render, render_table, terminal_width, to_json
+from cli.output import (
+    FORMATS,
+    echo_result,
+    fit_text,
+    human,
+    legend,
+    render,
+    render_table,
+    terminal_width,
+    to_json,
+)
 
 
 @click.command("compare")
@@ -41,7 +51,8 @@ def compare(ctx: click.Context, models: tuple[str, ...], only_different: bool, f
         rows = [{"fact": r["fact"], **{i: _raw(r["values"][i]["value"]) for i in ids}} for r in result["rows"]]
     if fmt == "table":
         width = terminal_width()
-        text = render_table(rows, ["fact", *ids], width=width, wrap=True) + "\n" + fit_text(LEGEND, width)
+        text = render_table(rows, ["fact", *ids], width=width, wrap=True) + "\n" + fit_text(legend(
+            v.get("status") for r in result["rows"] for v in r["values"].values()), width)
     else:
         text = render(rows, ["fact", *ids], fmt)
     echo_result(text, fmt)

@@ -40,19 +40,22 @@ def upgrade_cmd(ctx: click.Context) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def info_cmd(ctx: click.Context, fmt: str) -> None:
-    """Where the catalogue is, its schema revision and its data version.
+    """Where the catalogue is, its schema revision and its data version (llmzoo version + data fingerprint,
+    as `llmzoo changes --since` takes it).
 
     \b
     Example:
       llmzoo db info
     """
+    from catalog.datachanges import VERSION_KEY
     from catalog.db import current_revision, describe, open_catalog, reading
     from catalog.store import DATA_KEY, get_meta
 
     engine = open_catalog(db_of(ctx))
     with reading(engine) as conn:
         info = {"database": describe(engine), "dialect": engine.dialect.name,
-                "schema_revision": current_revision(conn), "data_fingerprint": get_meta(conn, DATA_KEY)}
+                "schema_revision": current_revision(conn), "data_fingerprint": get_meta(conn, DATA_KEY),
+                "data_version": get_meta(conn, VERSION_KEY)}
     if fmt == "json":
         echo_result(to_json(info), fmt)
     else:

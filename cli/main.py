@@ -18,11 +18,11 @@ from catalog.errors import CatalogError, shorten
 from cli.options import filter_options, filters_from, open_engine
 from cli.output import (
     FORMATS,
-    LEGEND,
     echo_result,
     exact_stdout,
     fit_text,
     human,
+    legend,
     printable,
     render,
     render_table,
@@ -43,6 +43,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "edit": "cli.usercmd:edit",
     "history": "cli.usercmd:history",
     "revert": "cli.usercmd:revert",
+    "changes": "cli.usercmd:changes",
     "remove": "cli.usercmd:remove",
     "import": "cli.usercmd:import_",
     "evals": "cli.evals:evals",
@@ -201,7 +202,11 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
     """Render model rows: human units and status marks in tables, raw values otherwise."""
     from catalog.queries import fact_statuses
 
-    if fmt in ("csv", "json"):
+    if fmt == "json":  # each fact with its status (and the model it is inherited from)
+        from catalog.queries import with_provenance
+
+        return render(rows, with_provenance(engine, rows, columns), fmt)
+    if fmt == "csv":
         return render(rows, columns, fmt)
     statuses = fact_statuses(engine, [r["id"] for r in rows if r.get("id")], columns) if "id" in columns else {}
     shown = []
@@ -219,7 +224,7 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
             columns.remove(dropped)
     text = render(shown, columns, fmt, [SHORT_HEADERS.get(c, c) for c in columns] if fmt == "table" else None)
     if any(statuses.get((r.get("id"), c)) for r in rows for c in columns):
-        text += "\n" + fit_text(LEGEND, width)
+        text += "\n" + fit_text(legend(statuses.values()), width)
     return text
 
 
@@ -237,6 +242,10 @@ NARROW_DROPS = ("name", "org", "arch", "open_weights", "released")
 def list_models(ctx: click.Context, sort: str | None, limit: int | None, columns: str | None,
                 fmt: str, **kwargs: Any) -> None:
     """List models, filtered and sorted.
+
+    The `context` column is context_window: the longest input the released model accepts (the
+    trained sequence length is context_length); `llmzoo columns --describe` says what each column
+    means. Marks: ~ estimated, = derived, ^ inherited from the parent, c. nominal, * set by you without a source.
 
     \b
     Examples:
@@ -260,17 +269,26 @@ def list_models(ctx: click.Context, sort: str | None, limit: int | None, columns
 
 
 @cli.command("columns")
-def columns_cmd() -> None:
+@click.option("--describe", is_flag=True, help="Say what each column means (context sizes, pre-training, ...).")
+def columns_cmd(describe: bool) -> None:
     """Print the column names that --columns and --sort accept.
 
     \b
-    Example:
+    Examples:
       llmzoo columns
+      llmzoo columns --describe
     """
     from catalog.queries import COLUMNS, COMPUTED
 
-    for name in list(COLUMNS) + list(COMPUTED):
-        click.echo(name)
+    names = list(COLUMNS) + list(COMPUTED)
+    if not describe:
+        for name in names:
+            click.echo(name)
+        return
+    from catalog.display import LABELS, MEANINGS
+
+    rows = [{"column": n, "meaning": MEANINGS.get(n) or LABELS.get(n, "")} for n in names]
+    click.echo(render_table(rows, ["column", "meaning"], width=terminal_width(), wrap=True))
 
 
 @cli.command("show")
@@ -374,7 +392,7 @@ def validate(path: Path | None) -> None:
 
 
 COVERAGE_MARKS = {"reported": "yes", "nominal": "c.nom", "estimated": "~est", "derived": "=der", "inherited": "^inh",
-                  "unpublished": "n/d", "missing": "-"}
+                  "user": "*usr", "unpublished": "n/d", "missing": "-"}
 
 
 @cli.command("coverage")

@@ -275,5 +275,13 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
     return render_table(rows, columns, headers, width=terminal_width())
 
 
+USER_LEGEND = "; * set with `llmzoo edit` without a source"
+
+
+def legend(statuses: Any) -> str:
+    """The marks legend, with the mark of the user's own values where `statuses` holds one."""
+    return LEGEND + (USER_LEGEND if "user" in set(statuses) else "")
+
+
 LEGEND = ("~ estimated, = derived, ^ inherited from the parent, c. nominal (size from the name), n/d not disclosed "
           "(see `llmzoo show MODEL` for sources)")

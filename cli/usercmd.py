@@ -95,15 +95,20 @@ def _parent(text: str) -> dict[str, str]:
 @click.option("--set", "settings", multiple=True, required=True, metavar="FIELD=VALUE",
               help="A change: params=7B, license=MIT, params.status=estimated, params.note=...; repeatable.")
 @click.option("--source-url", metavar="URL", help="The paper, card or page the new values come from "
-                                                  "(a user source is added for a new URL).")
+                                                  "(a user source is added for a new URL); without it the "
+                                                  "values cite the user-edit source.")
+@click.option("--source", "source_id", metavar="ID", help="Or the id of a catalogued source the new values come "
+                                                           "from (e.g. touvron2023llama).")
 @click.option("--note", metavar="TEXT", help="A note for every fact whose value this edit sets.")
 @click.pass_context
-def edit(ctx: click.Context, model: str, settings: tuple[str, ...], source_url: str | None,
+def edit(ctx: click.Context, model: str, settings: tuple[str, ...], source_url: str | None, source_id: str | None,
          note: str | None) -> None:
     """Change facts of a model. Editing a curated model makes it yours: refreshes keep your version.
 
-    Every fact that changes keeps its previous value: see `llmzoo history MODEL`, undo with
-    `llmzoo revert MODEL FIELD`. Context sizes are exact integers (32768, not 32k).
+    A value set with --source-url (or --source ID) cites that page (status reported); without
+    either the value is yours: source user-edit, status user, marked * in tables. Every fact that changes keeps its
+    previous value: see `llmzoo history MODEL`, undo with `llmzoo revert MODEL FIELD`. Context
+    sizes are exact integers (32768, not 32k).
 
     \b
     Examples:
@@ -112,7 +117,10 @@ def edit(ctx: click.Context, model: str, settings: tuple[str, ...], source_url: 
     """
     from catalog.userdata import edit_model
 
-    model_id, adopted = edit_model(open_engine(ctx), model, list(settings), source_url=source_url, note=note)
+    if source_url and source_id:
+        raise click.UsageError("give --source-url URL or --source ID, not both")
+    model_id, adopted = edit_model(open_engine(ctx), model, list(settings), source_url=source_url, note=note,
+                                   source=source_id)
     click.echo(f"Updated {model_id}" + (" (now a user copy of the curated model: data refreshes will not "
                                         "change it)" if adopted else ""))
 
@@ -123,6 +131,16 @@ def _fact_text(field: str, fact: dict[str, Any] | None) -> str:
     if fact is None:
         return "-"
     return f"{human(field, fact.get('value'), fact.get('status')) or fact.get('status')} ({fact.get('source')})"
+
+
+def _pair_texts(field: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[str, str]:
+    """Old and new as `_fact_text` writes them; where those read the same, with the parts that differ."""
+    before, after = _fact_text(field, old), _fact_text(field, new)
+    if before == after and old and new:
+        parts = [k for k in ("status", "method", "confidence", "note") if old.get(k) != new.get(k)]
+        before, after = (text + "".join(f"; {k}: {fact.get(k) or '-'}" for k in parts)
+                         for text, fact in ((before, old), (after, new)))
+    return before, after
 
 
 @click.command("history")
@@ -145,8 +163,46 @@ def history(ctx: click.Context, model: str, field: str | None) -> None:
         click.echo("No recorded changes.")
         return
     rows = [{"when": c["changed_at"], "by": c["changed_by"], "field": c["field"],
-             "old": _fact_text(c["field"], c["old"]), "new": _fact_text(c["field"], c["new"])} for c in changes]
+             **dict(zip(("old", "new"), _pair_texts(c["field"], c["old"], c["new"]), strict=True))}
+            for c in changes]
     click.echo(render_table(rows, ["when", "by", "field", "old", "new"]))
+
+
+@click.command("changes")
+@click.option("--since", metavar="DATA_VERSION",
+              help="Every curated refresh after this data version (see `llmzoo db info`), not only the last.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
+    """List what a curated data refresh added, removed and changed (model, field, old -> new).
+
+    A new llmzoo (or LLMZOO_DATA) with other curated data refreshes the catalogue on first use;
+    without --since this lists what the last refresh changed. Your own models are never changed.
+
+    \b
+    Examples:
+      llmzoo changes
+      llmzoo changes --since 0.1.0+3f2a9c0d1e2b4a5c --format json
+    """
+    from catalog.datachanges import data_changes
+    from cli.output import render_table, to_json
+
+    report = data_changes(open_engine(ctx), since)
+    if fmt == "json":
+        click.echo(to_json(report))
+        return
+    what = f"since data {since}" if since else f"in data {report['version']}" + (
+        f" (was {report['from']})" if report["from"] else "")
+    if not report["changes"]:
+        click.echo(f"No curated changes {what}.")
+        return
+    rows = [{"data": c["data"], "model": c["model"], "field": c["field"],
+             **dict(zip(("old", "new"), _pair_texts(c["field"], c["old"], c["new"]), strict=True))}
+            for c in report["changes"]]
+    click.echo(render_table(rows, ["data", "model", "field", "old", "new"]))
+    click.echo(f"Curated changes {what}: {report['added']} model{'s' if report['added'] != 1 else ''} added, "
+               f"{report['removed']} removed, {report['changed']} fact{'s' if report['changed'] != 1 else ''} "
+               "changed")
 
 
 @click.command("revert")

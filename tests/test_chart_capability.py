@@ -121,16 +121,8 @@ def test_every_family_has_its_own_colour_up_to_forty(results, engine):
     assert scale["range"] == list(FAMILY_COLORS[:2])  # a colour of its own each, not a scheme that repeats
 
 
-def test_a_derived_model_sits_at_its_base_pretraining_compute():
+def test_a_size_from_the_name_is_hollow():
     from catalog.charts_capability import _x
 
-    base = {"compute": 4.0e22, "compute_status": "source", "params": 6.7e9}
-    assert _x(base, "compute") == (4.0e22, False)
-    tuned = {"compute": 3.6e20, "compute_status": "6ND", "params": 3e10, "pretrain_tokens": 3e11,
-             "pretrain_compute": None}
-    assert _x(tuned, "compute") == (6 * 3e10 * 3e11, True)  # 6·N·D of the base's tokens, not its own 2B
-    inherited = {**tuned, "pretrain_compute": 4.3e23, "pretrain_compute_status": "inherited"}
-    assert _x(inherited, "compute") == (4.3e23, False)
-    moe = {"moe": True, "active_params": 1.3e10, "params": 4.7e10, "pretrain_tokens": 1e12}
-    assert _x(moe, "compute") == (6 * 1.3e10 * 1e12, True)
     assert _x({"params": 7e9, "params_status": "nominal"}, "params") == (7e9, True)  # a size from the name: hollow
+    assert _x({"params": 7e9, "params_status": "reported"}, "params") == (7e9, False)

@@ -224,8 +224,9 @@ def test_compute_log_scales_and_frontiers(engine: Any) -> None:
     assert enc["x"]["field"] == "x_params" and enc["x"]["scale"]["type"] == "log"
     assert enc["y"]["field"] == "y_tokens" and enc["y"]["scale"]["type"] == "log"
     assert enc["color"]["field"] == "arch_plot"
-    # only the models with both a size and a token count
-    assert sorted(r["tip_model"] for r in point_rows(spec)) == ["GLM-130B", "GPT-3 175B", "LLaMA 65B", "LLaMA 7B"]
+    # only the models with both a size and a token count (Alpaca's pre-training: LLaMA 7B's, inherited)
+    assert sorted(r["tip_model"] for r in point_rows(spec)) == ["Alpaca 7B", "GLM-130B", "GPT-3 175B", "LLaMA 65B",
+                                                                 "LLaMA 7B"]
     lines = [row for layer in all_layers(spec) if mark_type(layer) == "line" for row in rows_of(spec, layer)]
     names = {row["line"] for row in lines}
     assert set(charts.FRONTIER_NAMES.values()) <= names
@@ -281,7 +282,7 @@ def test_compute_leaves_out_later_training_stages() -> None:
     spec = charts.chart_compute(frame).to_dict()
     assert sorted(r["tip_model"] for r in point_rows(spec)) == ["Base", "Student"]
     assert ("Not shown: 1 model fine-tuned or further-trained (their token counts cover only their own "
-            "training stage).") in subtitle(spec)
+            "training stage, and their base's pre-training is not known).") in subtitle(spec)
     growth = charts.chart_growth(frame).to_dict()
     compute_panel = growth["vconcat"][1]["layer"][0]
     assert sorted(r["tip_model"] for r in rows_of(growth, compute_panel)) == ["Base", "Student"]
@@ -510,8 +511,28 @@ def test_cli_compute_uses_lineage(run: Any, out: Path, data_copy: Path) -> None:
     result = run("chart", "compute", "-o", str(path))
     assert result.exit_code == 0, result.output
     spec = json.loads(path.read_text())
-    assert "Alpaca 7B" not in {r["tip_model"] for r in point_rows(spec)}
-    assert "1 model fine-tuned or further-trained" in subtitle(spec)
+    rows = {r["tip_model"]: r for r in point_rows(spec)}  # placed by LLaMA 7B's 1T tokens, not its own 25M
+    assert (rows["Alpaca 7B"]["y_tokens"], rows["Alpaca 7B"]["tip_tokens"]) == (
+        1e12, "1T pre-training (inherited); own stage 25M")
+    assert "1 fine-tuned model placed by the pre-training tokens inherited from a base." in subtitle(spec)
+    assert "fine-tuned or further-trained" not in subtitle(spec)
+
+
+def test_compute_places_a_fine_tune_by_its_inherited_pre_training() -> None:
+    frame = frame_of(
+        model(name="Base", params=7e9, train_tokens=2e12, released="2023-01-01"),
+        model(name="Chat", params=7e9, train_tokens=5e9, pretrain_tokens=2e12, pretrain_tokens_status="inherited",
+              released="2023-02-01"),
+        model(name="Instruct", params=7e9, train_tokens=5e9, released="2023-02-01"),
+    )
+    frame = charts.with_lineage(frame, {"chat": [("base", "rlhf")], "instruct": [("base", "instruction-tune")]})
+    spec = charts.chart_compute(frame).to_dict()
+    rows = {r["tip_model"]: r for r in point_rows(spec)}
+    assert sorted(rows) == ["Base", "Chat"]
+    assert (rows["Chat"]["y_tokens"], rows["Chat"]["values"]) == (2e12, "reported")
+    assert rows["Chat"]["tip_tokens"] == "2T pre-training (inherited); own stage 5B"
+    assert "1 fine-tuned model placed by the pre-training tokens inherited from a base." in subtitle(spec)
+    assert "Not shown: 1 model fine-tuned or further-trained" in subtitle(spec)
 
 
 def test_cli_keeps_existing_file_on_error(run: Any, out: Path) -> None:
@@ -547,8 +568,8 @@ def test_subtitles_read_well(engine: Any) -> None:
     assert subtitle(charts.chart_timeline(frame).to_dict()).startswith(
         "7 models by release date and organization. Mark area: parameters (log scale)")
     text = subtitle(charts.chart_compute(frame).to_dict())
-    assert text.startswith("4 models with known size and training tokens.")
-    assert "Not shown: 3 models without both a parameter and a token count." in text
+    assert text.startswith("5 models with known size and training tokens.")
+    assert "Not shown: 2 models without both a parameter and a token count." in text
 
 
 # --- charts of large catalogues: selected in SQL, the same chart ------------------------------
@@ -613,6 +634,9 @@ def add_synthetic_models(engine: Any, n: int = 400, seed: int = 3) -> None:
         conn.execute(Model.__table__.insert(), models)
         conn.execute(ModelFact.__table__.insert(), facts)
         conn.execute(Lineage.__table__.insert(), edges)
+        from catalog.inheritance import rederive
+
+        rederive(conn)  # fine-tunes inherit their base's size and pre-training tokens, as after any write
 
 
 SQL_CASES = [
@@ -636,6 +660,8 @@ def test_sql_selection_draws_the_same_chart(engine: Any, name: str, filters: dic
     frame = models_frame(engine, Filters(**filters), columns=charts.CHART_COLUMNS)
     expected = getattr(charts, f"chart_{name}")(frame, **options).to_dict()
     assert chartdata.chart_from_db(engine, name, Filters(**filters), large=0, **options).to_dict() == expected
+    if name == "compute" and not options:  # fine-tunes drawn at the pre-training they inherit, in both ways
+        assert re.search(r"\d+ fine-tuned models? placed by the pre-training tokens inherited", subtitle(expected))
     if options.get("max_points", charts.MAX_POINTS) < len(frame) and name != "architectures":
         assert re.search(r"[Ss]howing [\d,]+ of [\d,]+", subtitle(expected))  # the case thins
 

@@ -25,7 +25,7 @@ def test_coverage_json_totals(run):
     data = json.loads(run("coverage", "--open", "--format", "json").stdout)
     assert data["count"] == 4
     assert data["totals"]["train_tokens"] == {"reported": 3, "nominal": 0, "estimated": 0, "derived": 0,
-                                              "inherited": 0, "unpublished": 0, "missing": 1}
+                                              "inherited": 0, "user": 0, "unpublished": 0, "missing": 1}
     assert [m["id"] for m in data["models"] if m["missing"]] == ["t5-11b"]
 
 
@@ -42,3 +42,11 @@ def test_coverage_counts_inherited_apart(run):
     assert data["totals"]["layers"]["inherited"] == 1 and data["totals"]["layers"]["reported"] == 3
     assert [m["fields"] for m in data["models"] if m["id"] == "alpaca-7b"] == [
         {"layers": "inherited", "context_length": "inherited"}]
+
+
+def test_coverage_counts_a_value_set_without_a_source_apart(run):
+    assert run("edit", "gpt-4", "--set", "layers=120").exit_code == 0
+    data = json.loads(run("coverage", "--fields", "layers", "--format", "json").stdout)
+    assert (data["totals"]["layers"]["user"], data["totals"]["layers"]["reported"]) == (1, 3)
+    table = run("coverage", "--fields", "layers", "--search", "gpt-4").stdout
+    assert table.splitlines()[2] == "gpt-4  *usr"

@@ -274,6 +274,23 @@ def test_capability_chart_spec(eval_data, engine):
     assert "Setting: mmlu: 5-shot, whole benchmark, accuracy. 3 results." in spec["title"]["subtitle"]
 
 
+def test_capability_chart_places_a_fine_tune_by_its_pre_training(eval_data):
+    """Alpaca's own stage is 25M tokens; its score goes with LLaMA 7B's pre-training (6·N·D, hollow)."""
+    from catalog.charts_capability import capability_points
+    from catalog.db import open_catalog
+
+    models = eval_data / "models" / "fixture.yaml"
+    text = models.read_text()
+    assert text.count("    params: {value: 6.7B, status: derived") == 1
+    models.write_text(text.replace("    params: {value: 6.7B, status: derived",
+                                   "    train_tokens: 25M\n    params: {value: 6.7B, status: derived"))
+    path = eval_data / "evals" / "mmlu.yaml"
+    path.write_text(yaml.safe_dump({"evals": [*EVALS, result("alpaca-7b", 36.0, source="stanford-alpaca-blog")]}))
+    points, _ = capability_points(open_catalog(), ["mmlu"])
+    alpaca = next(p for p in points if p["model"] == "alpaca-7b")
+    assert (alpaca["x"], alpaca["x_kind"]) == (pytest.approx(6 * 6.7e9 * 1e12), "estimated")
+
+
 def test_capability_chart_small_multiples_and_params(eval_data, engine):
     from catalog.charts_capability import chart_capability
 

@@ -60,15 +60,15 @@ def test_chains_edits_and_relations_that_keep_nothing(run, db):
 
     edited = run("edit", "llama-7b", "--set", "layers=33", "--set", "layers.note=checked")
     assert edited.exit_code == 0, edited.output
-    assert facts(run, "alpaca-ft")["layers"] == {**LAYERS, "value": 33, "note": "checked"}
+    assert facts(run, "alpaca-ft")["layers"] == {**LAYERS, "value": 33, "note": "checked", "source": "user-edit"}
     own = run("edit", "alpaca-7b", "--set", "layers=40", "--set", "layers.note=a deeper variant")
     assert own.exit_code == 0, own.output
-    assert facts(run, "alpaca-7b")["layers"] == {"value": 40, "source": "stanford-alpaca-blog", "status": "reported",
+    assert facts(run, "alpaca-7b")["layers"] == {"value": 40, "source": "user-edit", "status": "user",
                                                  "method": None, "confidence": None, "note": "a deeper variant"}
     assert facts(run, "alpaca-ft")["layers"]["inherited_from"] == "alpaca-7b"
     removed = run("edit", "alpaca-7b", "--set", "layers=")
     assert removed.exit_code == 0, removed.output
-    assert facts(run, "alpaca-ft")["layers"] == {**LAYERS, "value": 33, "note": "checked"}
+    assert facts(run, "alpaca-ft")["layers"] == {**LAYERS, "value": 33, "note": "checked", "source": "user-edit"}
 
     engine = make_engine(db)
     with engine.connect() as conn:  # nothing computed is stored as stated
@@ -150,3 +150,41 @@ def test_context_size_with_a_suffix_in_a_file_is_refused(tmp_path: Path, run):
     assert result.stderr == ("Error: 1 problem:\n  data/models/fixture.yaml:95: models[6] (gpt-4).context_length: "
                              "'8k' is not an exact number of tokens; write the exact integer the source gives "
                              "(32768, not 32k or 32K)\n")
+
+
+def test_list_json_carries_each_facts_status_and_parent(run):
+    result = run("list", "--format", "json", "--columns", "id,layers,released,license,context_window",
+                 "--search", "alpaca")
+    assert json.loads(result.stdout) == [{
+        "id": "alpaca-7b", "layers": 32, "layers_status": "inherited", "layers_inherited_from": "llama-7b",
+        "released": "2023-03-13", "released_status": "reported", "license": None, "license_status": None,
+        "context_window": 2048, "context_window_status": "derived", "context_window_inherited_from": None}]
+
+
+def test_a_curated_refresh_rederives_user_children_and_records_only_stated_changes(run, db, data_copy: Path):
+    added = run("add", "--id", "my-ft", "--name", "My FT", "--org", "stanford", "--parent", "llama-7b:fine-tune",
+                "--source-url", "https://example.org/ft")
+    assert added.exit_code == 0, added.output
+    models = data_copy / "models" / "fixture.yaml"
+    text = models.read_text()
+    assert text.count("    layers: 32\n") == 1
+    models.write_text(text.replace("    layers: 32\n", "    layers: {value: 33, note: erratum}\n"))
+    new = {**LAYERS, "value": 33, "note": "erratum"}
+    assert facts(run, "my-ft")["layers"] == new  # the first command refreshed, the user's child followed
+    assert facts(run, "alpaca-7b")["layers"] == new
+    report = json.loads(run("changes", "--format", "json").stdout)
+    assert [(c["model"], c["field"], c["old"]["value"], c["new"]["value"]) for c in report["changes"]] == [
+        ("llama-7b", "layers", 32, 33)]  # the inherited values are computed, not changes of stated facts
+
+
+def test_columns_say_what_the_context_sizes_and_pre_training_mean(run):
+    names = run("columns").stdout.splitlines()
+    assert {"context_length", "context_window", "max_output_tokens", "pretrain_tokens"} <= set(names)
+    described = {line.split()[0]: " ".join(line.split()[1:])
+                 for line in run("columns", "--describe").stdout.splitlines()[2:]}
+    assert described["context_length"] == "the sequence length the model was (pre-)trained with, exact tokens"
+    assert described["context_window"].startswith("the longest input the released model accepts as its maker")
+    assert described["pretrain_tokens"] == ("a derived model's pre-training tokens: its base's train_tokens, "
+                                            "inherited (^)")
+    assert list(described) == names
+    assert "The `context` column is context_window" in run("list", "--help").stdout

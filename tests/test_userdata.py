@@ -201,7 +201,8 @@ def test_edit_curated_adopts_and_survives_refresh(run, data_copy):
     (["params=lots"], "'lots' is not a number"),
     (["colour=red"], "--set 'colour': unknown field"),
     (["params"], "--set 'params': write FIELD=VALUE"),
-    (["params.status=rumoured"], "Input should be 'reported', 'nominal', 'estimated', 'derived' or 'unpublished'"),
+    (["params.status=rumoured"],
+     "Input should be 'reported', 'nominal', 'estimated', 'derived', 'unpublished' or 'user'"),
     (["arch=decoder"], "'decoder' is not a valid architecture"),
 ])
 def test_edit_errors_change_nothing(run, db, ready, settings, message):
