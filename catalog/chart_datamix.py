@@ -7,6 +7,7 @@ in its tooltip.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +45,8 @@ def chart_data_mix(mixtures: Sequence[Mixture], title: str | None = None, width:
         raise CatalogError("no model matching these filters has a published data mixture (training-data "
                            "links with shares); `llmzoo datasets mix MODEL` shows one model's links")
     labels = {m.model_id: model_label(m) for m in mixtures}
+    taken = Counter(labels.values())
+    labels = {mid: f"{label} [{mid}]" if taken[label] > 1 else label for mid, label in labels.items()}  # one bar each
     rows = mix_rows(mixtures)
     for row in rows:
         row["model"] = labels[row["model_id"]]

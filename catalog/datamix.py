@@ -10,6 +10,7 @@ known part is shown and the rest is "not recorded".
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,17 +161,31 @@ def merge_family_sizes(found: Sequence[Mixture], names: dict[str, str]) -> list[
     groups: dict[tuple[Any, ...], list[Mixture]] = {}
     for mix in found:
         groups.setdefault((mix.family or mix.model_id, mix.key()), []).append(mix)
+    per_family = Counter(family for (family, _), members in groups.items() if len(members) > 1)
     out = []
-    for members in groups.values():
+    for (family, _), members in groups.items():
         first = members[0]
         if len(members) == 1:
             out.append(first)
             continue
         sizes = sorted(s for m in members for s in m.sizes)
         name = names.get(first.family or "", first.model_name)
+        if per_family[family] > 1:  # two merged mixtures in one family (Code Llama, Code Llama - Python)
+            name = _shared_name([m.model_name for m in members]) or first.model_name
         out.append(Mixture(first.model_id, name, None, first.total, first.categories, first.unshared,
                            first.family, sizes))
     return out
+
+
+def _shared_name(names: Sequence[str]) -> str:
+    """The words every name starts with ('Code Llama - Python' of 'Code Llama - Python 7B', '... 13B')."""
+    words = [n.split() for n in names]
+    shared = []
+    for column in zip(*words, strict=False):
+        if len(set(column)) > 1:
+            break
+        shared.append(column[0])
+    return " ".join(shared).rstrip(" -–:,")
 
 
 def mix_rows(mixtures_: Sequence[Mixture]) -> list[dict[str, Any]]:

@@ -118,3 +118,26 @@ def test_datasets_mix_prints_the_breakdown_in_every_format(curated: Any) -> None
     assert missing.exit_code == 1
     assert missing.stderr == ("Error: GPT-4 (gpt-4) has no training-data links in the catalogue; `llmzoo chart "
                               "data-mix` lists the models that have a published mixture\n")
+
+
+def test_two_merged_mixtures_of_one_family_are_two_named_bars() -> None:
+    base = [build_mixture(f"cl-{n}", f"Code Llama {n}B", n * 1e9, [link("code", "code", 0.85), link("nl", "web", 0.15)],
+                          family="code-llama") for n in (7, 13, 34)]
+    python = [build_mixture(f"clp-{n}", f"Code Llama - Python {n}B", n * 1e9,
+                            [link("code", "code", 0.75), link("py", "code", 0.1), link("nl", "web", 0.15)],
+                            family="code-llama") for n in (7, 13, 34)]
+    merged = merge_family_sizes([*base, *python], {"code-llama": "Code Llama"})
+    assert [(m.model_name, len(m.sizes)) for m in merged] == [("Code Llama", 3), ("Code Llama - Python", 3)]
+    spec = chart_data_mix(merged).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    bars = {r["model"] for r in rows}
+    assert bars == {"Code Llama (3 sizes, 7B-34B)", "Code Llama - Python (3 sizes, 7B-34B)"}
+    for bar in bars:  # each bar alone sums to 100%
+        assert sum(r["share"] for r in rows if r["model"] == bar) == pytest.approx(1.0)
+
+
+def test_labels_that_would_collide_get_the_model_id() -> None:
+    one = build_mixture("a-1", "Same", None, [link("cc", "web", 1.0)])
+    two = build_mixture("a-2", "Same", None, [link("gh", "code", 1.0)])
+    rows = next(iter(chart_data_mix([one, two]).to_dict()["datasets"].values()))
+    assert {r["model"] for r in rows} == {"Same [a-1]", "Same [a-2]"}
