@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import difflib
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,7 +17,8 @@ from sqlalchemy import Connection, Engine, String, and_, bindparam, cast, func, 
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.db import reading
-from catalog.errors import CatalogError, UnknownModel, shorten
+from catalog.errors import CatalogError, shorten
+from catalog.names import check_organizations, organizations_named, resolve_model, suggest  # noqa: F401  (resolve_model, suggest: re-exported)
 from catalog.schema import (
     Alias,
     ComputedFact,
@@ -120,8 +120,7 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     if filters.arch:
         where.append(Model.arch.in_(list(filters.arch)))
     if filters.org:
-        wanted = [o.lower() for o in filters.org]
-        where.append(or_(Model.org_id.in_(wanted), func.lower(Organization.name).in_(wanted)))
+        where.append(Model.org_id.in_(organizations_named(filters.org)))
     if filters.family:
         wanted = [f.lower() for f in filters.family]
         where.append(or_(Model.family_id.in_(wanted), func.lower(Family.name).in_(wanted)))
@@ -211,6 +210,9 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
     from catalog.datasets_query import with_dataset_ids
 
     filters = with_dataset_ids(engine, filters or Filters())
+    if filters.org:
+        with reading(engine) as conn:
+            check_organizations(conn, filters.org)
     columns = check_columns(columns)
     computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]
@@ -322,34 +324,6 @@ def _computed_statuses(ids: Sequence[str], fields: Sequence[str] | None = None) 
     stmt = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.status).where(
         ComputedFact.model_id.in_(list(ids)))
     return stmt if fields is None else stmt.where(ComputedFact.field.in_(list(fields)))
-
-
-def resolve_model(conn: Connection, name: str) -> str:
-    """The id of the model with this id, name or alias (case and punctuation ignored)."""
-    found = conn.execute(select(Model.id).where(Model.id == name)).scalar()
-    if found:
-        return found
-    key = alias_key(name)
-    found = conn.execute(select(Alias.model_id).where(Alias.key == key)).scalar() if key else None
-    if found:
-        return found
-    raise UnknownModel(name, suggest(conn, name))
-
-
-def suggest(conn: Connection, name: str, limit: int = 5) -> list[str]:
-    """Close matches among ids and aliases, for 'did you mean ...?'."""
-    key = alias_key(name)
-    if not key:
-        return []
-    candidates = conn.execute(select(Alias.key, Alias.model_id).where(
-        Alias.key.contains(key[:4], autoescape=True))).all() if len(key) >= 4 else []
-    if len(candidates) < 2000:
-        candidates += conn.execute(select(Alias.key, Alias.model_id).limit(20000)).all()
-    owner = dict(candidates)
-    close = difflib.get_close_matches(key, list(owner), n=limit * 3, cutoff=0.6)
-    contained = sorted((k for k in owner if key in k), key=len)[:limit]
-    ids = list(dict.fromkeys([owner[k] for k in contained + close]))
-    return ids[:limit]
 
 
 def _provenance(conn: Connection, table: Any, key_column: Any, key: str) -> dict[str, dict[str, Any]]:
