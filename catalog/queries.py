@@ -641,6 +641,8 @@ def user_record(key: str, row: Any) -> dict[str, Any]:
         record["org"] = record.pop("org_id")
     elif key == "datasets":
         record["source"] = record.pop("source_id")
+    elif key == "organizations" and not record.get("aliases"):
+        record.pop("aliases", None)  # exports of organizations without aliases read as before revision 0006
     return record
 
 

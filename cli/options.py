@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -63,3 +63,44 @@ def open_engine(ctx: click.Context) -> Any:
     from catalog.db import open_catalog
 
     return open_catalog(db_of(ctx))
+
+
+SHORTCUTS = {"csv": "csv", "tsv": "tsv", "json": "json", "nl": "jsonl"}
+
+
+def output_options(choices: Sequence[str] | None = None, default: str = "table",
+                   help: str | None = None) -> Callable[[F], F]:
+    """--format FMT (jsonl also as nl), the shortcuts --csv, --tsv, --json and --nl (as sqlite-utils has
+    them) and --no-headers, for a command taking `fmt`. `choices` defaults to cli.output.FORMATS."""
+    import functools
+
+    from cli.output import FORMATS, NO_HEADERS
+
+    names = list(choices or FORMATS)
+    accepted = names + (["nl"] if "jsonl" in names else [])
+    shortcuts = {flag: fmt for flag, fmt in SHORTCUTS.items() if fmt in names}
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            fmt = "jsonl" if kwargs["fmt"] == "nl" else kwargs["fmt"]
+            given = [flag for flag in shortcuts if kwargs.pop(f"as_{flag}")]
+            if len(given) > 1 or (given and fmt is not None and fmt != shortcuts[given[0]]):
+                said = [f"--{g}" for g in given] + ([f"--format {fmt}"] if fmt is not None else [])
+                raise click.UsageError(f"{' and '.join(said)} ask for different formats; give one")
+            kwargs["fmt"] = shortcuts[given[0]] if given else fmt or default
+            if kwargs.pop("no_headers"):
+                if kwargs["fmt"] not in ("table", "csv", "tsv"):
+                    raise click.UsageError(f"--no-headers is for table, csv and tsv, not {kwargs['fmt']}")
+                click.get_current_context().meta[NO_HEADERS] = True
+            return func(*args, **kwargs)
+
+        for flag, fmt in reversed(shortcuts.items()):
+            command = click.option(f"--{flag}", f"as_{flag}", is_flag=True, help=f"Same as --format {fmt}.")(command)
+        command = click.option("--no-headers", is_flag=True, help="Tables, CSV and TSV without the header row.")(
+            command)
+        command = click.option("--format", "fmt", type=click.Choice(accepted), default=None,
+                               help=help or f"Output format (default: {default}; nl is jsonl).")(command)
+        return command  # type: ignore[return-value]
+
+    return decorate

@@ -273,16 +273,45 @@ def import_(ctx: click.Context, file: Path, source_format: str, fmt: str | None,
     """
     from catalog.importing import import_export
 
+    if str(file) == "-":
+        if source_format != "export":
+            raise click.UsageError(f"import -: standard input is read as an llmzoo export; --from {source_format} "
+                                   "reads a file: give its path")
+        if fmt is None:
+            raise click.UsageError("import -: give --format csv, json or jsonl; standard input has no file "
+                                   "extension to tell the format by")
     engine = open_engine(ctx)
     if source_format == "export":
-        with _progress_bar(file) as step:
-            changes = import_export(engine, file, fmt, on_conflict=on_conflict, dry_run=dry_run, progress=step)
-        _report(changes, str(file))
+        with _readable(file, fmt) as path, _progress_bar(path) as step:
+            changes = import_export(engine, path, fmt, on_conflict=on_conflict, dry_run=dry_run, progress=step)
+        _report(changes, "standard input" if str(file) == "-" else str(file))
         return
     from cli.importers import run_importer
 
     run_importer(engine, source_format, file, model_id=model_id, on_conflict=on_conflict, dry_run=dry_run,
                  source_url=source_url)
+
+
+@contextmanager
+def _readable(file: Path, fmt: str | None) -> Iterator[Path]:
+    """The file to import: `file` itself, or for `-` standard input copied to a temporary file (the
+    importer reads its input twice); messages then name `-`, not the copy."""
+    if str(file) != "-":
+        yield file
+        return
+    import shutil
+    import tempfile
+
+    from catalog.errors import DataError
+
+    with tempfile.TemporaryDirectory(prefix="llmzoo-stdin-") as folder:
+        path = Path(folder) / f"stdin.{fmt}"
+        with path.open("wb") as copy:
+            shutil.copyfileobj(click.get_binary_stream("stdin"), copy)
+        try:
+            yield path
+        except DataError as exc:
+            raise DataError([p.replace(str(path), "-") for p in exc.problems], exc.path) from None
 
 
 class _ImportProgress:

@@ -194,3 +194,12 @@ def test_validate_refuses_a_repeated_organization_alias(run, tmp_path: Path):
     result = run("validate", str(folder))
     assert result.exit_code == 1
     assert "aliases: an alias is listed twice; keep one" in result.stderr
+
+
+def test_organization_aliases_survive_export_and_import(hf_run, tmp_path: Path, monkeypatch):
+    exported = hf_run("export", "--origin", "user", "--format", "jsonl")
+    monkeypatch.setenv("LLMZOO_DB", str(tmp_path / "other.db"))
+    imported = hf_run("import", "-", "--format", "jsonl", input=exported.stdout)
+    assert imported.exit_code == 0, imported.output
+    listed = hf_run("list", "--org", "ACME research", "--format", "csv", "--columns", "id")
+    assert listed.stdout == "id\nacme-two\nacme-w7\npythia-12b\npythia-6.9b\n"
