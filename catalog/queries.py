@@ -95,6 +95,9 @@ class Filters:
     ids: Sequence[str] = field(default_factory=tuple)
     #: trained on any of these datasets (ids or names; catalog.datasets_query.with_dataset_ids checks them)
     dataset: Sequence[str] = ()
+    #: `search` narrows its candidates with SQLite's trigram index (catalog.search): None lets find_models
+    #: use it where the catalogue has it, False always scans (same results), True uses it
+    search_index: bool | None = None
 
 
 def period_bounds(text: str, what: str) -> tuple[dt.date, dt.date]:
@@ -149,6 +152,12 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         alias_match = select(Alias.model_id).where(Alias.key.contains(key, autoescape=True))
         where.append(or_(func.lower(Model.name).like(text), Model.id.in_(alias_match)) if key
                      else func.lower(Model.name).like(text))
+        if filters.search_index:  # the same condition, on the candidates the trigram index finds
+            from catalog.search import search_candidates
+
+            candidates = search_candidates(text, key)
+            if candidates is not None:
+                where.append(Model.id.in_(candidates))
     if filters.origin:
         where.append(Model.origin == filters.origin)
     for stage in filters.adaptation:
@@ -213,6 +222,12 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
     if filters.org:
         with reading(engine) as conn:
             check_organizations(conn, filters.org)
+    if filters.search and filters.search_index is None:
+        from dataclasses import replace
+
+        from catalog.search import has_search_index
+
+        filters = replace(filters, search_index=has_search_index(engine))
     columns = check_columns(columns)
     computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]

@@ -302,7 +302,7 @@ def _readable(file: Path, fmt: str | None) -> Iterator[Path]:
     import shutil
     import tempfile
 
-    from catalog.errors import DataError
+    from catalog.errors import CatalogError, DataError
 
     with tempfile.TemporaryDirectory(prefix="llmzoo-stdin-") as folder:
         path = Path(folder) / f"stdin.{fmt}"
@@ -312,6 +312,8 @@ def _readable(file: Path, fmt: str | None) -> Iterator[Path]:
             yield path
         except DataError as exc:
             raise DataError([p.replace(str(path), "-") for p in exc.problems], exc.path) from None
+        except CatalogError as exc:
+            raise CatalogError(str(exc).replace(str(path), "-")) from None
 
 
 class _ImportProgress:
