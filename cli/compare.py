@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.options import open_engine, output_options
+from cli.options import complete_models, open_engine, output_options
 from cli.output import (
     echo_result,
     fit_text,
@@ -21,7 +21,7 @@ from cli.output import (
 
 
 @click.command("compare")
-@click.argument("models", nargs=-1, required=True)
+@click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
 @click.option("--only-different", is_flag=True, help="Only the rows where the models differ.")
 @output_options()
 @click.pass_context

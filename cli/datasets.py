@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from catalog.display import human_bytes
-from cli.options import open_engine, output_options
+from cli.options import complete_models, open_engine, output_options
 from cli.output import FORMATS, echo_result, human, no_headers, render, to_json
 
 
@@ -84,7 +84,7 @@ def _shown_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @datasets.command("mix")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @output_options()
 @click.pass_context
 def mix(ctx: click.Context, model: str, fmt: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from catalog.errors import CatalogError, shorten
-from cli.options import filter_options, filters_from, open_engine, output_options
+from cli.options import complete_models, filter_options, filters_from, open_engine, output_options
 from cli.output import (
     FORMATS,
     echo_result,
@@ -294,7 +294,7 @@ def columns_cmd(describe: bool) -> None:
 
 
 @cli.command("show")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @output_options(["text", *FORMATS], default="text",
                 help="text (default): everything; json: everything, nested; table, csv, tsv, jsonl, markdown: "
                      "one row per fact (value, status, source, method, confidence, note).")

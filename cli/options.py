@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -104,3 +105,32 @@ def output_options(choices: Sequence[str] | None = None, default: str = "table",
         return command  # type: ignore[return-value]
 
     return decorate
+
+
+def complete_models(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of a MODEL argument: the ids starting with what was typed, read from the
+    catalogue as it is (never created, upgraded or refreshed here; no pandas); nothing on any error."""
+    from click.shell_completion import CompletionItem
+    from sqlalchemy import select
+
+    from catalog.db import make_engine, resolve_url
+    from catalog.schema import Model
+
+    try:
+        root = ctx.find_root()
+        url = resolve_url(root.params.get("db") or (root.obj or {}).get("db"))
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            return []
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                ids = conn.execute(select(Model.id).where(Model.id.startswith(incomplete, autoescape=True))
+                                   .order_by(Model.id).limit(COMPLETIONS)).scalars().all()
+        finally:
+            engine.dispose()
+    except Exception:  # noqa: BLE001  (a completion must never print a traceback into the shell)
+        return []
+    return [CompletionItem(model_id) for model_id in ids]
+
+
+COMPLETIONS = 200  # model ids offered at most

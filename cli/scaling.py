@@ -9,7 +9,7 @@ import click
 
 from catalog import scaling as laws
 from catalog.units import format_count, format_flop, parse_count
-from cli.options import filter_options, output_options
+from cli.options import complete_models, filter_options, output_options
 from cli.output import echo_result, human, render, to_json
 
 # Every command prints the same quantities; the approach column only for Chinchilla rows.
@@ -161,7 +161,7 @@ COMPARE_HEADERS = ["model", "params", "tokens", "compute (FLOP)", "compute from"
 
 
 @scaling.command()
-@click.argument("models", nargs=-1)
+@click.argument("models", nargs=-1, shell_complete=complete_models)
 @filter_options
 @format_option
 @click.pass_context

@@ -13,7 +13,7 @@ import click
 
 from catalog.display import printable
 from catalog.records import ARCHITECTURES, RELATIONS
-from cli.options import open_engine
+from cli.options import complete_models, open_engine
 from cli.output import raw_stream
 
 CONFLICT = click.Choice(["fail", "skip", "update"])
@@ -91,7 +91,7 @@ def _parent(text: str) -> dict[str, str]:
 
 
 @click.command("edit")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.option("--set", "settings", multiple=True, required=True, metavar="FIELD=VALUE",
               help="A change: params=7B, license=MIT, params.status=estimated, params.note=...; repeatable.")
 @click.option("--source-url", metavar="URL", help="The paper, card or page the new values come from "
@@ -144,7 +144,7 @@ def _pair_texts(field: str, old: dict[str, Any] | None, new: dict[str, Any] | No
 
 
 @click.command("history")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.argument("field", required=False)
 @click.pass_context
 def history(ctx: click.Context, model: str, field: str | None) -> None:
@@ -206,7 +206,7 @@ def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
 
 
 @click.command("revert")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.argument("field")
 @click.pass_context
 def revert(ctx: click.Context, model: str, field: str) -> None:
@@ -223,7 +223,7 @@ def revert(ctx: click.Context, model: str, field: str) -> None:
 
 
 @click.command("remove")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def remove(ctx: click.Context, model: str, yes: bool) -> None:
