@@ -13,8 +13,8 @@ import click
 
 from catalog.display import printable
 from catalog.records import ARCHITECTURES, RELATIONS
-from cli.options import complete_models, open_engine
-from cli.output import raw_stream
+from cli.options import complete_models, open_engine, output_options
+from cli.output import raw_stream, render
 
 CONFLICT = click.Choice(["fail", "skip", "update"])
 
@@ -146,8 +146,10 @@ def _pair_texts(field: str, old: dict[str, Any] | None, new: dict[str, Any] | No
 @click.command("history")
 @click.argument("model", shell_complete=complete_models)
 @click.argument("field", required=False)
+@output_options(help="table (default) and markdown: old -> new as text; csv, tsv: old and new as JSON; json, "
+                     "jsonl: each change with its values and provenance.")
 @click.pass_context
-def history(ctx: click.Context, model: str, field: str | None) -> None:
+def history(ctx: click.Context, model: str, field: str | None, fmt: str) -> None:
     """List the changes of a model's facts (old -> new, when, by what, with their sources).
 
     \b
@@ -159,19 +161,39 @@ def history(ctx: click.Context, model: str, field: str | None) -> None:
     from cli.output import render_table
 
     changes = fact_history(open_engine(ctx), model, field)
+    if fmt not in ("table", "markdown"):
+        _echo_changes(changes, ["changed_at", "changed_by", "field", "old", "new"], fmt)
+        return
     if not changes:
         click.echo("No recorded changes.")
         return
     rows = [{"when": c["changed_at"], "by": c["changed_by"], "field": c["field"],
              **dict(zip(("old", "new"), _pair_texts(c["field"], c["old"], c["new"]), strict=True))}
             for c in changes]
-    click.echo(render_table(rows, ["when", "by", "field", "old", "new"]))
+    click.echo(render_table(rows, ["when", "by", "field", "old", "new"]) if fmt == "table" else
+               render(rows, ["when", "by", "field", "old", "new"], fmt))
+
+
+def _echo_changes(changes: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
+    """Changes as data: json and jsonl keep old and new as objects, csv and tsv write them as JSON text."""
+    from cli.output import echo_result, to_json
+
+    if fmt == "json":
+        echo_result(to_json(changes), fmt)
+        return
+    if fmt in ("csv", "tsv"):
+        import json
+
+        changes = [{**c, "old": json.dumps(c["old"], ensure_ascii=False, default=str),
+                    "new": json.dumps(c["new"], ensure_ascii=False, default=str)} for c in changes]
+    echo_result(render(changes, columns, fmt), fmt)
 
 
 @click.command("changes")
 @click.option("--since", metavar="DATA_VERSION",
               help="Every curated refresh after this data version (see `llmzoo db info`), not only the last.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_options(help="table (default), markdown; json: the whole report; jsonl, csv, tsv: one change a row (old "
+                     "and new as JSON text in csv and tsv).")
 @click.pass_context
 def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
     """List what a curated data refresh added, removed and changed (model, field, old -> new).
@@ -191,6 +213,9 @@ def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json(report))
         return
+    if fmt in ("jsonl", "csv", "tsv"):
+        _echo_changes(report["changes"], ["data", "model", "field", "old", "new"], fmt)
+        return
     what = f"since data {since}" if since else f"in data {report['version']}" + (
         f" (was {report['from']})" if report["from"] else "")
     if not report["changes"]:
@@ -199,6 +224,9 @@ def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
     rows = [{"data": c["data"], "model": c["model"], "field": c["field"],
              **dict(zip(("old", "new"), _pair_texts(c["field"], c["old"], c["new"]), strict=True))}
             for c in report["changes"]]
+    if fmt == "markdown":
+        click.echo(render(rows, ["data", "model", "field", "old", "new"], fmt))
+        return
     click.echo(render_table(rows, ["data", "model", "field", "old", "new"]))
     click.echo(f"Curated changes {what}: {report['added']} model{'s' if report['added'] != 1 else ''} added, "
                f"{report['removed']} removed, {report['changed']} fact{'s' if report['changed'] != 1 else ''} "

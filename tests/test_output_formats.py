@@ -178,3 +178,18 @@ def test_import_stdin_problems_name_stdin(run1):
                              "  -:1: column 'parms' is not an llmzoo column; did you mean 'params'?\n"
                              "  -:1: missing columns name, org, source; the header must be the one `llmzoo export` "
                              "writes\n")
+
+
+def test_history_and_changes_formats(run1):
+    assert run1("edit", "t5-11b", "--set", "layers=24").exit_code == 0
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(run1("history", "t5-11b", "--tsv").stdout), delimiter="\t"))
+    assert rows[0] == ["changed_at", "changed_by", "field", "old", "new"]
+    assert rows[1][1:] == ["edit", "layers", "null", '{"value": 24, "source": "user-edit", "status": "user", '
+                           '"method": null, "confidence": null, "note": null}']
+    change = json.loads(run1("history", "t5-11b", "--nl").stdout)
+    assert (change["field"], change["old"], change["new"]["value"]) == ("layers", None, 24)
+    assert run1("history", "t5-11b").stdout.split("\n")[0].split() == ["when", "by", "field", "old", "new"]
+    assert run1("changes", "--csv").stdout == "data,model,field,old,new\n"
