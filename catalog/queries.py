@@ -42,7 +42,6 @@ from catalog.vocab import (
     LIST_FACTS,
     MODEL_FACTS,
     PRETRAIN_FACTS,
-    alias_key,
     format_date,
     parse_date,
 )
@@ -147,17 +146,19 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
             number = parse_count(value, what)
             where.append(column >= number if op == "ge" else column <= number)
     if filters.search:
-        key = alias_key(filters.search)
-        text = f"%{filters.search.lower()}%"
-        alias_match = select(Alias.model_id).where(Alias.key.contains(key, autoescape=True))
-        where.append(or_(func.lower(Model.name).like(text), Model.id.in_(alias_match)) if key
-                     else func.lower(Model.name).like(text))
-        if filters.search_index:  # the same condition, on the candidates the trigram index finds
-            from catalog.search import search_candidates
+        from catalog.search import search_candidates, search_patterns
 
-            candidates = search_candidates(text, key)
-            if candidates is not None:
-                where.append(Model.id.in_(candidates))
+        text, key = search_patterns(filters.search)
+
+        candidates = search_candidates(text, key) if filters.search_index else None
+        if candidates is not None:  # the same condition, tested on the candidates the trigram index finds only
+            where.append(Model.id.in_(candidates))
+            alias_match: Any = select(Alias.model_id).where(Alias.model_id == Model.id,
+                                                             Alias.key.contains(key, autoescape=True)).exists()
+        else:
+            alias_match = Model.id.in_(select(Alias.model_id).where(Alias.key.contains(key, autoescape=True)))
+        where.append(or_(func.lower(Model.name).like(text), alias_match) if key
+                     else func.lower(Model.name).like(text))
     if filters.origin:
         where.append(Model.origin == filters.origin)
     for stage in filters.adaptation:
@@ -225,9 +226,11 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
     if filters.search and filters.search_index is None:
         from dataclasses import replace
 
-        from catalog.search import has_search_index
+        from catalog.search import has_search_index, worth_the_index
 
-        filters = replace(filters, search_index=has_search_index(engine))
+        if has_search_index(engine):
+            with reading(engine) as conn:
+                filters = replace(filters, search_index=worth_the_index(conn, filters.search))
     columns = check_columns(columns)
     computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]

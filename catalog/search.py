@@ -40,6 +40,30 @@ def has_search_index(engine: Engine | Connection) -> bool:
     return bool(cached)
 
 
+MAX_CANDIDATES = 5000  # more index hits than this: the scan, which stops at the first matches in order, is faster
+
+
+def search_patterns(search: str) -> tuple[str, str]:
+    """The LIKE pattern of the name and the lookup key that `conditions` makes of a --search text."""
+    from catalog.vocab import alias_key
+
+    return f"%{search.lower()}%", alias_key(search)
+
+
+def worth_the_index(conn: Connection, search: str) -> bool:
+    """Whether the index narrows this search to at most MAX_CANDIDATES rows (read lazily, at most that
+    many): a rare text is found through it, a common one (`base` in 1M generated names) by the scan."""
+    name_pattern, key = search_patterns(search)
+    if search_candidates(name_pattern, key) is None:
+        return False
+    for pattern in dict.fromkeys([name_pattern] + ([f"%{key}%"] if key else [])):
+        hits = conn.execute(select(SEARCH_FTS.c.rowid).where(SEARCH_FTS.c.text.like(literal(pattern)))
+                            .limit(MAX_CANDIDATES + 1)).all()
+        if len(hits) > MAX_CANDIDATES:
+            return False
+    return True
+
+
 def search_candidates(name_pattern: str, key: str) -> Any | None:
     """SELECT the ids of the models whose indexed text matches `name_pattern` (the LIKE pattern of the
     plain condition on the name) or contains `key` (a lookup key); None when one of them cannot use

@@ -151,3 +151,17 @@ def test_postgresql_without_pg_trgm_scans_with_the_same_results(tmp_path: Path):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+def test_a_common_text_is_scanned(engine, monkeypatch):
+    """More index hits than MAX_CANDIDATES: the scan (which stops at the first rows in order) is used."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the trigram index of SQLite")
+    import catalog.search
+    from catalog.search import worth_the_index
+
+    with engine.connect() as conn:
+        assert worth_the_index(conn, "llama") and not worth_the_index(conn, "ll")  # too short for trigrams
+        monkeypatch.setattr(catalog.search, "MAX_CANDIDATES", 1)
+        assert not worth_the_index(conn, "llama")
+    assert _same_as_scan(engine)["llama"] == ["llama-65b", "llama-7b"]
