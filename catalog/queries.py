@@ -40,6 +40,7 @@ from catalog.vocab import (
     DATE_FACTS,
     INHERITABLE_FACTS,
     LIST_FACTS,
+    MODALITIES,
     MODEL_FACTS,
     PRETRAIN_FACTS,
     format_date,
@@ -97,6 +98,12 @@ class Filters:
     #: `search` narrows its candidates with SQLite's trigram index (catalog.search): None lets find_models
     #: use it where the catalogue has it, False always scans (same results), True uses it
     search_index: bool | None = None
+    #: any of these modalities (text, code, image, audio, video)
+    modality: Sequence[str] = ()
+    #: the license contains this text (case ignored): `apache`, `llama 2`, `proprietary`
+    license: str | None = None
+    #: the developer's headquarters in any of these countries (ISO 3166-1 alpha-2: US, CN, FR)
+    country: Sequence[str] = ()
 
 
 def period_bounds(text: str, what: str) -> tuple[dt.date, dt.date]:
@@ -167,6 +174,18 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         where.append((literal(",") + Model.adaptation + literal(",")).contains(f",{stage},"))
     if filters.hardware:
         where.append(func.lower(Model.hardware).contains(filters.hardware.lower(), autoescape=True))
+    for modality in filters.modality:
+        if modality not in MODALITIES:
+            raise CatalogError(f"--modality: {shorten(modality)!r} is not a modality; use one of: "
+                               f"{', '.join(MODALITIES)}")
+    if filters.modality:
+        where.append(or_(*[(literal(",") + Model.modality + literal(",")).contains(f",{m},")
+                           for m in filters.modality]))
+    if filters.license:
+        where.append(func.lower(Model.license).contains(filters.license.lower(), autoescape=True))
+    if filters.country:
+        where.append(Model.org_id.in_(select(Organization.id).where(
+            Organization.country.in_([c.upper() for c in filters.country]))))
     if filters.ids:
         where.append(Model.id.in_(list(filters.ids)))
     if filters.dataset:

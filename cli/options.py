@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from catalog.queries import Filters
-from catalog.vocab import ADAPTATIONS, ARCHITECTURES
+from catalog.vocab import ADAPTATIONS, ARCHITECTURES, MODALITIES
 
 F = Callable[..., Any]
 
@@ -35,6 +35,11 @@ _FILTER_OPTIONS = [
     click.option("--hardware", metavar="TEXT", help="Training accelerator contains TEXT (tpu, a100, h800)."),
     click.option("--dataset", multiple=True, metavar="ID_OR_NAME",
                  help="Trained on this dataset, alone or in its published mixture (repeatable: any of them)."),
+    click.option("--modality", multiple=True, type=click.Choice(MODALITIES),
+                 help="Takes or gives this modality (repeatable: any of them)."),
+    click.option("--license", "license_", metavar="TEXT", help="License contains TEXT (apache, mit, llama 2)."),
+    click.option("--country", multiple=True, metavar="CC",
+                 help="Developer's headquarters in this country, ISO code (US, CN, FR; repeatable)."),
 ]
 
 
@@ -49,8 +54,11 @@ def filters_from(kwargs: dict[str, Any]) -> Filters:
     """Pop the filter options out of a command's kwargs into a Filters."""
     names = ("arch", "org", "family", "moe", "open_weights", "since", "until", "min_params", "max_params",
              "min_tokens", "max_tokens", "min_context", "max_context", "search", "origin", "adaptation", "hardware",
-             "dataset")
-    return Filters(**{name: kwargs.pop(name) for name in names if name in kwargs})
+             "dataset", "modality", "country")
+    chosen = {name: kwargs.pop(name) for name in names if name in kwargs}
+    if "license_" in kwargs:
+        chosen["license"] = kwargs.pop("license_")
+    return Filters(**chosen)
 
 
 def db_of(ctx: click.Context) -> str | None:
