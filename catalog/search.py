@@ -14,6 +14,8 @@ case at least as widely as the scan compares, so no model the scan finds is left
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, column, literal, select, table, union
@@ -80,3 +82,29 @@ def _indexable(pattern: str) -> bool:
     """Whether FTS5 answers this LIKE from the trigram index: some run of MIN_INDEXED characters
     between wildcards (otherwise it reads the whole index)."""
     return any(len(run) >= MIN_INDEXED for run in pattern.replace("_", "%").split("%"))
+
+
+@contextmanager
+def bulk_search_index(conn: Connection) -> Iterator[None]:
+    """Within it, the SQLite index is not kept row by row: its triggers are dropped, and at the end
+    `search_text` is refilled from `models` and `aliases`, the FTS5 index rebuilt from it in one pass,
+    and the triggers created again as they were (for an import that grows the catalogue, this costs
+    far less than a trigger per row). Within the caller's transaction, so a failed import keeps all."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    triggers = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+        "('models', 'aliases', 'search_text') AND name LIKE 'search%'").all()
+    if not triggers:
+        yield
+        return
+    for name, _sql in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    conn.exec_driver_sql("DELETE FROM search_text")
+    conn.exec_driver_sql("INSERT INTO search_text (model_id, text) SELECT id, name FROM models")
+    conn.exec_driver_sql("INSERT INTO search_text (model_id, text) SELECT model_id, key FROM aliases")
+    conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
+    for _name, sql in triggers:
+        conn.exec_driver_sql(sql)

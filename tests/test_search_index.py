@@ -165,3 +165,28 @@ def test_a_common_text_is_scanned(engine, monkeypatch):
         monkeypatch.setattr(catalog.search, "MAX_CANDIDATES", 1)
         assert not worth_the_index(conn, "llama")
     assert _same_as_scan(engine)["llama"] == ["llama-65b", "llama-7b"]
+
+
+def test_a_bulk_import_rebuilds_the_index_once(run, engine, tmp_path: Path):
+    """An import that more than doubles a SQLite catalogue drops the index's triggers, refills it at the
+    end and creates the triggers again, exactly as they were."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the trigger-kept index of SQLite")
+
+    def triggers() -> list[tuple[str, str]]:
+        with engine.connect() as conn:
+            return sorted(map(tuple, conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))))
+
+    before = triggers()
+    models = [{"id": f"bulk-{i}", "name": f"Bulk Model {i}", "org": "meta", "source": "openai2023gpt4",
+               "aliases": f"bm{i}x", "note": "padding " * 40} for i in range(40)]
+    path = tmp_path / "bulk.jsonl"
+    path.write_text("".join(__import__("json").dumps(m) + "\n" for m in models))
+    assert path.stat().st_size / 1000 >= 7  # big enough for the bulk route (catalog.importing._bulk_indexes)
+    imported = run("import", str(path))
+    assert imported.exit_code == 0, imported.output
+    assert triggers() == before
+    assert _indexed_rows(engine) == _expected_rows(engine)
+    assert _same_as_scan(engine, ["bm17x", "Bulk Model 3", "model"])["bm17x"] == ["bulk-17"]
+    assert run("remove", "bulk-17", "--yes").exit_code == 0  # the triggers work again
+    assert _indexed_rows(engine) == _expected_rows(engine)
