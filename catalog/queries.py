@@ -95,9 +95,10 @@ class Filters:
     ids: Sequence[str] = field(default_factory=tuple)
     #: trained on any of these datasets (ids or names; catalog.datasets_query.with_dataset_ids checks them)
     dataset: Sequence[str] = ()
-    #: `search` narrows its candidates with SQLite's trigram index (catalog.search): None lets find_models
-    #: use it where the catalogue has it, False always scans (same results), True uses it
-    search_index: bool | None = None
+    #: how `search` finds its rows (catalog.search; the same rows every way): "index" tests the candidates of
+    #: SQLite's trigram index, "common" scans testing each model's aliases (stopping at the first matches),
+    #: "scan" reads the matching aliases first; None lets find_models choose from the catalogue and the text
+    search_route: str | None = None
     #: any of these modalities (text, code, image, audio, video)
     modality: Sequence[str] = ()
     #: the license contains this text (case ignored): `apache`, `llama 2`, `proprietary`
@@ -157,9 +158,10 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
 
         text, key = search_patterns(filters.search)
 
-        candidates = search_candidates(text, key) if filters.search_index else None
+        candidates = search_candidates(text, key) if filters.search_route == "index" else None
         if candidates is not None:  # the same condition, tested on the candidates the trigram index finds only
             where.append(Model.id.in_(candidates))
+        if candidates is not None or filters.search_route == "common":
             alias_match: Any = select(Alias.model_id).where(Alias.model_id == Model.id,
                                                              Alias.key.contains(key, autoescape=True)).exists()
         else:
@@ -242,14 +244,14 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
     if filters.org:
         with reading(engine) as conn:
             check_organizations(conn, filters.org)
-    if filters.search and filters.search_index is None:
+    if filters.search and filters.search_route is None:
         from dataclasses import replace
 
-        from catalog.search import has_search_index, worth_the_index
+        from catalog.search import has_search_index, search_route
 
         if has_search_index(engine):
             with reading(engine) as conn:
-                filters = replace(filters, search_index=worth_the_index(conn, filters.search))
+                filters = replace(filters, search_route=search_route(conn, filters.search))
     columns = check_columns(columns)
     computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]

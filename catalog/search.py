@@ -52,18 +52,20 @@ def search_patterns(search: str) -> tuple[str, str]:
     return f"%{search.lower()}%", alias_key(search)
 
 
-def worth_the_index(conn: Connection, search: str) -> bool:
-    """Whether the index narrows this search to at most MAX_CANDIDATES rows (read lazily, at most that
-    many): a rare text is found through it, a common one (`base` in 1M generated names) by the scan."""
+def search_route(conn: Connection, search: str) -> str:
+    """How `list --search` finds this text (see Filters.search_route): "index" when the trigram index
+    narrows it to at most MAX_CANDIDATES rows (read lazily, at most that many), "common" when it finds
+    more (`base` in 1M generated names: a scan in list order stops at the first matches), and "scan"
+    for a text too short for trigrams."""
     name_pattern, key = search_patterns(search)
     if search_candidates(name_pattern, key) is None:
-        return False
+        return "scan"
     for pattern in dict.fromkeys([name_pattern] + ([f"%{key}%"] if key else [])):
         hits = conn.execute(select(SEARCH_FTS.c.rowid).where(SEARCH_FTS.c.text.like(literal(pattern)))
                             .limit(MAX_CANDIDATES + 1)).all()
         if len(hits) > MAX_CANDIDATES:
-            return False
-    return True
+            return "common"
+    return "index"
 
 
 def search_candidates(name_pattern: str, key: str) -> Any | None:

@@ -31,11 +31,12 @@ USER_MODELS = {
 def _same_as_scan(engine, terms=TERMS) -> dict[str, list[str]]:
     found = {}
     for term in terms:
-        scanned = find_models(engine, Filters(search=term, search_index=False), columns=["id"])
+        scanned = find_models(engine, Filters(search=term, search_route="scan"), columns=["id"])
         indexed = find_models(engine, Filters(search=term), columns=["id"])
         assert indexed == scanned, term
+        assert find_models(engine, Filters(search=term, search_route="common"), columns=["id"]) == scanned, term
         if engine.dialect.name == "sqlite":  # PostgreSQL's pg_trgm serves the plain condition itself
-            assert find_models(engine, Filters(search=term, search_index=True), columns=["id"]) == scanned, term
+            assert find_models(engine, Filters(search=term, search_route="index"), columns=["id"]) == scanned, term
         found[term] = [r["id"] for r in scanned]
     return found
 
@@ -158,12 +159,12 @@ def test_a_common_text_is_scanned(engine, monkeypatch):
     if engine.dialect.name != "sqlite":
         pytest.skip("the trigram index of SQLite")
     import catalog.search
-    from catalog.search import worth_the_index
+    from catalog.search import search_route
 
     with engine.connect() as conn:
-        assert worth_the_index(conn, "llama") and not worth_the_index(conn, "ll")  # too short for trigrams
+        assert (search_route(conn, "llama"), search_route(conn, "ll")) == ("index", "scan")  # "ll": too short
         monkeypatch.setattr(catalog.search, "MAX_CANDIDATES", 1)
-        assert not worth_the_index(conn, "llama")
+        assert search_route(conn, "llama") == "common"
     assert _same_as_scan(engine)["llama"] == ["llama-65b", "llama-7b"]
 
 
