@@ -24,6 +24,7 @@ from catalog.schema import Alias, Family, Model, ModelFact, Organization, Source
 from catalog.vocab import alias_key
 
 HF_HOSTS = ("huggingface.co", "www.huggingface.co", "hf.co")
+HF_REPO_ID_MAX = 200  # Hugging Face allows 96 characters for an organization and for a name
 _NOT_MODEL_REPOS = {"datasets", "spaces", "blog", "docs", "papers", "collections", "organizations", "learn"}
 # A size in a name: digits (with `.` or, as Hugging Face repos write it, `_` for the point: `3_7B`, or
 # digits after the unit: `1b7`) and a unit, apart from the letters and digits around it (`T5-Base` and
@@ -91,7 +92,7 @@ def _hugging_face_models(conn: Connection, name: str) -> tuple[list[str], str]:
     cite it, the one whose name or alias is the repo's name is meant (`ibm-granite/granite-4.0-h-tiny`).
     """
     wanted = name.strip().strip("/").lower()
-    if not wanted or wanted.count("/") > 1:
+    if not wanted or wanted.count("/") > 1 or len(wanted) > HF_REPO_ID_MAX:
         return [], ""
     repo_name = wanted.rsplit("/", 1)[-1]
     rows = conn.execute(select(Source.id, Source.url).where(
