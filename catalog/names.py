@@ -15,6 +15,7 @@ import json
 import re
 import warnings
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Connection, Select, String, cast, func, or_, select
@@ -54,7 +55,8 @@ def resolve_model(conn: Connection, name: str) -> str:
         if row is not None:
             _warn_other_size(name, row)
             return row.model_id
-    for candidates, what in (_hugging_face_models(conn, name), _family_models(conn, key)):
+    for lookup in (lambda: _hugging_face_models(conn, name), lambda: _family_models(conn, key)):
+        candidates, what = lookup()
         if len(candidates) == 1:
             return candidates[0]
         if candidates:
@@ -62,12 +64,12 @@ def resolve_model(conn: Connection, name: str) -> str:
     raise UnknownModel(name, suggest(conn, name))
 
 
-def _warn_other_size(name: str, row: object) -> None:
+def _warn_other_size(name: str, row: Any) -> None:
     """A former or other name stating a size its model's name does not (pythia-13b of Pythia-12B)."""
-    said, own = sizes(row.alias), sizes(row.name)  # type: ignore[attr-defined]
-    if not row.is_name and said and own and said != own:  # type: ignore[attr-defined]
+    said, own = sizes(row.alias), sizes(row.name)
+    if not row.is_name and said and own and said != own:
         warnings.warn(CatalogWarning(
-            f"{shorten(name)!r} is an alias of {row.name} ({row.model_id}), a "  # type: ignore[attr-defined]
+            f"{shorten(name)!r} is an alias of {row.name} ({row.model_id}), a "
             f"{'/'.join(sorted(own)).upper()} model, not {'/'.join(sorted(said)).upper()}"), stacklevel=3)
 
 
