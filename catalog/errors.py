@@ -114,6 +114,19 @@ class UnknownModel(CatalogError, LookupError):
         super().__init__(msg)
 
 
+class AmbiguousModel(CatalogError, LookupError):
+    """A name that denotes several models (a family's name, a repo several models cite)."""
+
+    SHOWN = 12
+
+    def __init__(self, name: str, candidates: list[str], what: str) -> None:
+        self.name = name
+        self.candidates = candidates
+        more = len(candidates) - self.SHOWN
+        listed = ", ".join(candidates[:self.SHOWN]) + (f" and {more} more" if more > 0 else "")
+        super().__init__(f"{shorten(name)!r} names {len(candidates)} models {what}; did you mean {listed}?")
+
+
 class DatabaseError(CatalogError):
     """The database cannot be opened, is not a catalogue, or is from a newer llmzoo."""
 

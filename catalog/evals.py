@@ -299,8 +299,9 @@ def find_models_with_scores(engine: Engine, filters: Filters | None = None, sort
 # --------------------------------------------------------------------------- export and import
 
 
-def write_evals(rows: list[dict[str, Any]], fmt: str) -> str:
-    """Results as csv, json or jsonl with EVAL_COLUMNS: the format `evals import` reads back."""
+def write_evals(rows: list[dict[str, Any]], fmt: str, headers: bool = True) -> str:
+    """Results as csv, json or jsonl with EVAL_COLUMNS: the format `evals import` reads back (tsv too,
+    for other programs; `headers=False` leaves out the header row of csv and tsv)."""
     if fmt == "jsonl":
         return "\n".join(json.dumps(json_row(r), ensure_ascii=False) for r in rows)
     if fmt == "json":
@@ -308,8 +309,9 @@ def write_evals(rows: list[dict[str, Any]], fmt: str) -> str:
     import io
 
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(EVAL_COLUMNS)
+    writer = csv.writer(buf, lineterminator="\n", delimiter="\t" if fmt == "tsv" else ",")
+    if headers:
+        writer.writerow(EVAL_COLUMNS)
     for r in rows:
         writer.writerow(["" if r.get(c) is None else ("true" if r[c] is True else "false" if r[c] is False
                                                        else r[c]) for c in EVAL_COLUMNS])

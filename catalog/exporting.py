@@ -195,6 +195,12 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
     from catalog.datasets_query import with_dataset_ids
 
     filters = with_dataset_ids(engine, filters or Filters())
+    if filters.org:
+        from catalog.db import reading
+        from catalog.names import check_organizations
+
+        with reading(engine) as conn:
+            check_organizations(conn, filters.org)
     order_by(sort), conditions(filters)  # a bad --sort or filter fails before a byte is written
     columns = export_columns()
     rows = iter_export_batches(engine, filters, sort)

@@ -1088,7 +1088,10 @@ def _bulk_indexes(conn: Connection, path: Path) -> Iterator[None]:
     indexes = [(name, sql) for name, sql in indexes if name not in _IMPORT_INDEXES]
     for name, _sql in indexes:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    yield
+    from catalog.search import bulk_search_index
+
+    with bulk_search_index(conn):  # the substring index too: rebuilt once at the end
+        yield
     for _name, sql in indexes:
         conn.exec_driver_sql(sql)
 

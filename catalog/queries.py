@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import difflib
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,7 +17,8 @@ from sqlalchemy import Connection, Engine, String, and_, bindparam, cast, func, 
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.db import reading
-from catalog.errors import CatalogError, UnknownModel, shorten
+from catalog.errors import CatalogError, shorten
+from catalog.names import check_organizations, organizations_named, resolve_model, suggest  # noqa: F401  (resolve_model, suggest: re-exported)
 from catalog.schema import (
     Alias,
     ComputedFact,
@@ -40,9 +40,9 @@ from catalog.vocab import (
     DATE_FACTS,
     INHERITABLE_FACTS,
     LIST_FACTS,
+    MODALITIES,
     MODEL_FACTS,
     PRETRAIN_FACTS,
-    alias_key,
     format_date,
     parse_date,
 )
@@ -95,6 +95,16 @@ class Filters:
     ids: Sequence[str] = field(default_factory=tuple)
     #: trained on any of these datasets (ids or names; catalog.datasets_query.with_dataset_ids checks them)
     dataset: Sequence[str] = ()
+    #: how `search` finds its rows (catalog.search; the same rows every way): "index" tests the candidates of
+    #: SQLite's trigram index, "common" scans testing each model's aliases (stopping at the first matches),
+    #: "scan" reads the matching aliases first; None lets find_models choose from the catalogue and the text
+    search_route: str | None = None
+    #: any of these modalities (text, code, image, audio, video)
+    modality: Sequence[str] = ()
+    #: the license contains this text (case ignored): `apache`, `llama 2`, `proprietary`
+    license: str | None = None
+    #: the developer's headquarters in any of these countries (ISO 3166-1 alpha-2: US, CN, FR)
+    country: Sequence[str] = ()
 
 
 def period_bounds(text: str, what: str) -> tuple[dt.date, dt.date]:
@@ -120,8 +130,7 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     if filters.arch:
         where.append(Model.arch.in_(list(filters.arch)))
     if filters.org:
-        wanted = [o.lower() for o in filters.org]
-        where.append(or_(Model.org_id.in_(wanted), func.lower(Organization.name).in_(wanted)))
+        where.append(Model.org_id.in_(organizations_named(filters.org)))
     if filters.family:
         wanted = [f.lower() for f in filters.family]
         where.append(or_(Model.family_id.in_(wanted), func.lower(Family.name).in_(wanted)))
@@ -145,10 +154,19 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
             number = parse_count(value, what)
             where.append(column >= number if op == "ge" else column <= number)
     if filters.search:
-        key = alias_key(filters.search)
-        text = f"%{filters.search.lower()}%"
-        alias_match = select(Alias.model_id).where(Alias.key.contains(key, autoescape=True))
-        where.append(or_(func.lower(Model.name).like(text), Model.id.in_(alias_match)) if key
+        from catalog.search import search_candidates, search_patterns
+
+        text, key = search_patterns(filters.search)
+
+        candidates = search_candidates(text, key) if filters.search_route == "index" else None
+        if candidates is not None:  # the same condition, tested on the candidates the trigram index finds only
+            where.append(Model.id.in_(candidates))
+        if candidates is not None or filters.search_route == "common":
+            alias_match: Any = select(Alias.model_id).where(Alias.model_id == Model.id,
+                                                             Alias.key.contains(key, autoescape=True)).exists()
+        else:
+            alias_match = Model.id.in_(select(Alias.model_id).where(Alias.key.contains(key, autoescape=True)))
+        where.append(or_(func.lower(Model.name).like(text), alias_match) if key
                      else func.lower(Model.name).like(text))
     if filters.origin:
         where.append(Model.origin == filters.origin)
@@ -158,6 +176,18 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         where.append((literal(",") + Model.adaptation + literal(",")).contains(f",{stage},"))
     if filters.hardware:
         where.append(func.lower(Model.hardware).contains(filters.hardware.lower(), autoescape=True))
+    for modality in filters.modality:
+        if modality not in MODALITIES:
+            raise CatalogError(f"--modality: {shorten(modality)!r} is not a modality; use one of: "
+                               f"{', '.join(MODALITIES)}")
+    if filters.modality:
+        where.append(or_(*[(literal(",") + Model.modality + literal(",")).contains(f",{m},")
+                           for m in filters.modality]))
+    if filters.license:
+        where.append(func.lower(Model.license).contains(filters.license.lower(), autoescape=True))
+    if filters.country:
+        where.append(Model.org_id.in_(select(Organization.id).where(
+            Organization.country.in_([c.upper() for c in filters.country]))))
     if filters.ids:
         where.append(Model.id.in_(list(filters.ids)))
     if filters.dataset:
@@ -211,6 +241,17 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
     from catalog.datasets_query import with_dataset_ids
 
     filters = with_dataset_ids(engine, filters or Filters())
+    if filters.org:
+        with reading(engine) as conn:
+            check_organizations(conn, filters.org)
+    if filters.search and filters.search_route is None:
+        from dataclasses import replace
+
+        from catalog.search import has_search_index, search_route
+
+        if has_search_index(engine):
+            with reading(engine) as conn:
+                filters = replace(filters, search_route=search_route(conn, filters.search))
     columns = check_columns(columns)
     computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]
@@ -322,34 +363,6 @@ def _computed_statuses(ids: Sequence[str], fields: Sequence[str] | None = None) 
     stmt = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.status).where(
         ComputedFact.model_id.in_(list(ids)))
     return stmt if fields is None else stmt.where(ComputedFact.field.in_(list(fields)))
-
-
-def resolve_model(conn: Connection, name: str) -> str:
-    """The id of the model with this id, name or alias (case and punctuation ignored)."""
-    found = conn.execute(select(Model.id).where(Model.id == name)).scalar()
-    if found:
-        return found
-    key = alias_key(name)
-    found = conn.execute(select(Alias.model_id).where(Alias.key == key)).scalar() if key else None
-    if found:
-        return found
-    raise UnknownModel(name, suggest(conn, name))
-
-
-def suggest(conn: Connection, name: str, limit: int = 5) -> list[str]:
-    """Close matches among ids and aliases, for 'did you mean ...?'."""
-    key = alias_key(name)
-    if not key:
-        return []
-    candidates = conn.execute(select(Alias.key, Alias.model_id).where(
-        Alias.key.contains(key[:4], autoescape=True))).all() if len(key) >= 4 else []
-    if len(candidates) < 2000:
-        candidates += conn.execute(select(Alias.key, Alias.model_id).limit(20000)).all()
-    owner = dict(candidates)
-    close = difflib.get_close_matches(key, list(owner), n=limit * 3, cutoff=0.6)
-    contained = sorted((k for k in owner if key in k), key=len)[:limit]
-    ids = list(dict.fromkeys([owner[k] for k in contained + close]))
-    return ids[:limit]
 
 
 def _provenance(conn: Connection, table: Any, key_column: Any, key: str) -> dict[str, dict[str, Any]]:
@@ -667,6 +680,8 @@ def user_record(key: str, row: Any) -> dict[str, Any]:
         record["org"] = record.pop("org_id")
     elif key == "datasets":
         record["source"] = record.pop("source_id")
+    elif key == "organizations" and not record.get("aliases"):
+        record.pop("aliases", None)  # exports of organizations without aliases read as before revision 0006
     return record
 
 

@@ -203,8 +203,21 @@ class OrganizationRecord(Strict):
     name: str
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     kind: Literal["industry", "academia", "nonprofit", "government", "collaboration", "unknown"]
+    #: other names a reader filters by (`--org facebook`); one may be another organization's name
+    #: (`DeepMind` for Google DeepMind), so that filtering by the older lab includes the newer one
+    aliases: list[str] = []
 
     _id = field_validator("id")(check_slug)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: list[str]) -> list[str]:
+        for alias in value:
+            if not alias.strip():
+                raise ValueError("an alias is empty; remove it")
+        if len({a.lower() for a in value}) < len(value):
+            raise ValueError("an alias is listed twice; keep one")
+        return value
 
 
 class FamilyRecord(Strict):

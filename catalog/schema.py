@@ -35,9 +35,9 @@ NAMING = {
 }
 
 # The Alembic revision this code expects; a test checks it is the head of migrations/.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0007"
 # Every revision this code can upgrade from, oldest first.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 
 
 metadata = MetaData(naming_convention=NAMING)
@@ -92,6 +92,7 @@ class Organization(Rows):
     country = Column(String(2))
     kind = Column(String(20), nullable=False)
     origin = Column(String(10), default="curated", nullable=False)
+    aliases = Column(JSON)  # other names `--org` matches (revision 0006); a list, or null for none
 
 
 class Family(Rows):

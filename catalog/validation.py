@@ -148,6 +148,28 @@ def _check_aliases(bundle: Bundle, known: Known, report: Report) -> None:
                 report.errors.append(f"{bundle.locate('models', model.id)}: name or alias "
                                      f"{name!r} is also a name of {other!r}; aliases must be unique")
             owner.setdefault(name, model.id)
+    _check_alias_sizes(bundle, report)
+
+
+def _check_alias_sizes(bundle: Bundle, report: Report) -> None:
+    """An alias stating another size than its model's must not be the size of a sibling in its family:
+    `pythia-13b` on Pythia-12B is a former name; on a family that also has a 13B model, two sizes would meet."""
+    from catalog.names import sizes
+
+    by_size: dict[tuple[str, frozenset[str]], str] = {}
+    for model in bundle.models.values():
+        if model.family and (own := sizes(model.name)):
+            by_size.setdefault((model.family, frozenset(own)), model.id)
+    for model in bundle.models.values():
+        own = sizes(model.name)
+        for alias in model.aliases:
+            said = sizes(alias)
+            sibling = by_size.get((model.family or "", frozenset(said))) if said and own and said != own else None
+            if sibling and sibling != model.id:
+                report.errors.append(f"{bundle.locate('models', model.id)}: alias {alias!r} gives the size "
+                                     f"{'/'.join(sorted(said)).upper()} of {sibling!r}, another model of the "
+                                     f"family {model.family!r}; remove the alias or name it so that it "
+                                     "cannot be read as that model")
 
 
 def _check_cycles(bundle: Bundle, known: Known, report: Report) -> None:

@@ -6,13 +6,13 @@ from typing import Any
 
 import click
 
-from cli.options import open_engine
+from cli.options import complete_models, open_engine, output_options
 from cli.output import (
-    FORMATS,
     echo_result,
     fit_text,
     human,
     legend,
+    no_headers,
     render,
     render_table,
     terminal_width,
@@ -21,9 +21,9 @@ from cli.output import (
 
 
 @click.command("compare")
-@click.argument("models", nargs=-1, required=True)
+@click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
 @click.option("--only-different", is_flag=True, help="Only the rows where the models differ.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@output_options()
 @click.pass_context
 def compare(ctx: click.Context, models: tuple[str, ...], only_different: bool, fmt: str) -> None:
     """Compare models side by side: one column per model, one row per fact, then computed values
@@ -51,8 +51,10 @@ def compare(ctx: click.Context, models: tuple[str, ...], only_different: bool, f
         rows = [{"fact": r["fact"], **{i: _raw(r["values"][i]["value"]) for i in ids}} for r in result["rows"]]
     if fmt == "table":
         width = terminal_width()
-        text = render_table(rows, ["fact", *ids], width=width, wrap=True) + "\n" + fit_text(legend(
-            v.get("status") for r in result["rows"] for v in r["values"].values()), width)
+        text = render_table(rows, ["fact", *ids], width=width, wrap=True)
+        if not no_headers():
+            text += "\n" + fit_text(legend(v.get("status") for r in result["rows"] for v in r["values"].values()),
+                                    width)
     else:
         text = render(rows, ["fact", *ids], fmt)
     echo_result(text, fmt)

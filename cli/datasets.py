@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from catalog.display import human_bytes
-from cli.options import open_engine
-from cli.output import FORMATS, echo_result, human, render, to_json
+from cli.options import complete_models, open_engine, output_options
+from cli.output import FORMATS, echo_result, human, no_headers, render, to_json
 
 
 @click.group("datasets")
@@ -26,7 +26,7 @@ def datasets() -> None:
 @datasets.command("list")
 @click.option("--sort", metavar="FIELD", help="Sort by id, name, kind, tokens, bytes, documents, languages or "
                                               "models; prefix - for descending (-models).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@output_options()
 @click.pass_context
 def list_datasets_cmd(ctx: click.Context, sort: str | None, fmt: str) -> None:
     """List datasets: kind, size (tokens, bytes, documents), languages and the number of models.
@@ -47,8 +47,8 @@ def list_datasets_cmd(ctx: click.Context, sort: str | None, fmt: str) -> None:
 
 @datasets.command("show")
 @click.argument("dataset")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown"]), default="text",
-              show_default=True, help="text and json: everything; csv and markdown: the models trained on it.")
+@output_options(["text", *FORMATS], default="text",
+                help="text (default) and json: everything; table, csv, tsv, jsonl, markdown: the models trained on it.")
 @click.pass_context
 def show_dataset(ctx: click.Context, dataset: str, fmt: str) -> None:
     """Show a dataset: every fact with its source, and the models trained on it (share, epochs, tokens).
@@ -71,7 +71,7 @@ def show_dataset(ctx: click.Context, dataset: str, fmt: str) -> None:
     else:
         columns = ["model", "name", "share", "epochs", "tokens", "source"]
         rows: list[dict[str, Any]] = detail["models"]
-        if fmt == "markdown":
+        if fmt in ("table", "markdown"):
             rows = _shown_links(rows)
         echo_result(render(rows, columns, fmt), fmt)
 
@@ -84,8 +84,8 @@ def _shown_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @datasets.command("mix")
-@click.argument("model")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.argument("model", shell_complete=complete_models)
+@output_options()
 @click.pass_context
 def mix(ctx: click.Context, model: str, fmt: str) -> None:
     """A model's pre-training data by kind of source, computed from its sourced mixture links.
@@ -114,6 +114,6 @@ def mix(ctx: click.Context, model: str, fmt: str) -> None:
         for row in rows:
             row["share"] = "" if row["share"] is None else f"{row['share']:.1%}"
     echo_result(render(rows, ["category", "share", "datasets"], fmt), fmt)
-    if fmt == "table":
+    if fmt == "table" and not no_headers():
         total = f"{found.total:.1%} published" + ("" if found.complete else " (partial mixture)")
         click.echo(f"{found.model_name}: shares from the training-data links, {total}")

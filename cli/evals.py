@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from cli.options import filter_options, filters_from, open_engine
-from cli.output import echo_result, render
+from cli.options import filter_options, filters_from, open_engine, output_options
+from cli.output import echo_result, no_headers, render
 
 TABLE_COLUMNS = ("model", "benchmark", "subset", "setting", "metric", "score", "evaluated_by", "source",
                  "locator")
@@ -21,8 +21,7 @@ TABLE_COLUMNS = ("model", "benchmark", "subset", "setting", "metric", "score", "
 @click.option("--model", "models", multiple=True, metavar="MODEL", help="Only this model (repeatable).")
 @click.option("--by", "evaluated_by", type=click.Choice(["developer", "third-party"]),
               help="Only results run by the model's developer / by someone else.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl", "markdown"]),
-              default="table", show_default=True)
+@output_options()
 @click.pass_context
 def evals(ctx: click.Context, benchmarks: tuple[str, ...], models: tuple[str, ...], evaluated_by: str | None,
           fmt: str, **kwargs: Any) -> None:
@@ -43,9 +42,9 @@ def evals(ctx: click.Context, benchmarks: tuple[str, ...], models: tuple[str, ..
     from catalog.evals import find_evals, write_evals
 
     rows = find_evals(open_engine(ctx), filters_from(kwargs), benchmarks, evaluated_by, models)
-    if fmt in ("csv", "json", "jsonl"):
+    if fmt in ("csv", "tsv", "json", "jsonl"):
         if rows or fmt != "jsonl":
-            echo_result(write_evals(rows, fmt), fmt)
+            echo_result(write_evals(rows, fmt, headers=not no_headers()), fmt)
         return
     if not rows:
         click.echo("No results match these filters.", err=True)
@@ -60,8 +59,7 @@ def evals(ctx: click.Context, benchmarks: tuple[str, ...], models: tuple[str, ..
 
 
 @evals.command("benchmarks")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
-              show_default=True)
+@output_options()
 @click.pass_context
 def benchmarks_cmd(ctx: click.Context, fmt: str) -> None:
     """List the benchmark vocabulary: task kind, metric, chance level, standard setting, results.

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from cli.options import filter_options, filters_from, open_engine
+from cli.options import complete_models, filter_options, filters_from, open_engine
 from cli.output import echo_result, printable
 
 NONE = "  (none recorded)"
@@ -58,7 +58,7 @@ def render_lineage(found: dict[str, Any], ancestors: bool = True, descendants: b
 
 
 @click.command("lineage")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.option("--depth", type=click.IntRange(min=1), metavar="N", help="Show at most N generations each way.")
 @click.option("--ancestors", "only_ancestors", is_flag=True, help="Only the ancestry.")
 @click.option("--descendants", "only_descendants", is_flag=True, help="Only the descendants.")

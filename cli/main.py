@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from catalog.errors import CatalogError, shorten
-from cli.options import filter_options, filters_from, open_engine
+from cli.options import complete_models, filter_options, filters_from, open_engine, output_options
 from cli.output import (
     FORMATS,
     echo_result,
@@ -23,6 +23,7 @@ from cli.output import (
     fit_text,
     human,
     legend,
+    no_headers,
     printable,
     render,
     render_table,
@@ -203,11 +204,11 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
     """Render model rows: human units and status marks in tables, raw values otherwise."""
     from catalog.queries import fact_statuses
 
-    if fmt == "json":  # each fact with its status (and the model it is inherited from)
+    if fmt in ("json", "jsonl"):  # each fact with its status (and the model it is inherited from)
         from catalog.queries import with_provenance
 
         return render(rows, with_provenance(engine, rows, columns), fmt)
-    if fmt == "csv":
+    if fmt in ("csv", "tsv"):
         return render(rows, columns, fmt)
     statuses = fact_statuses(engine, [r["id"] for r in rows if r.get("id")], columns) if "id" in columns else {}
     shown = []
@@ -224,7 +225,7 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
                 break
             columns.remove(dropped)
     text = render(shown, columns, fmt, [SHORT_HEADERS.get(c, c) for c in columns] if fmt == "table" else None)
-    if any(statuses.get((r.get("id"), c)) for r in rows for c in columns):
+    if not no_headers() and any(statuses.get((r.get("id"), c)) for r in rows for c in columns):
         text += "\n" + fit_text(legend(statuses.values()), width)
     return text
 
@@ -238,7 +239,7 @@ NARROW_DROPS = ("name", "org", "arch", "open_weights", "released")
 @click.option("--sort", metavar="FIELD", help="Sort by a column; prefix - for descending (-params).")
 @click.option("--limit", type=click.IntRange(min=0), help="Show at most this many models.")
 @click.option("--columns", metavar="COL,COL", help="Columns to show (see `llmzoo columns`).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@output_options()
 @click.pass_context
 def list_models(ctx: click.Context, sort: str | None, limit: int | None, columns: str | None,
                 fmt: str, **kwargs: Any) -> None:
@@ -293,8 +294,10 @@ def columns_cmd(describe: bool) -> None:
 
 
 @cli.command("show")
-@click.argument("model")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.argument("model", shell_complete=complete_models)
+@output_options(["text", *FORMATS], default="text",
+                help="text (default): everything; json: everything, nested; table, csv, tsv, jsonl, markdown: "
+                     "one row per fact (value, status, source, method, confidence, note).")
 @click.pass_context
 def show(ctx: click.Context, model: str, fmt: str) -> None:
     """Show every fact of a model with its source and status, its data, parents and children.
@@ -311,7 +314,17 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
 
     engine = open_engine(ctx)
     detail = add_evaluations(engine, get_model(engine, model))
-    echo_result(to_json(detail) if fmt == "json" else render_model(detail), fmt)
+    if fmt in ("text", "json"):
+        echo_result(to_json(detail) if fmt == "json" else render_model(detail), fmt)
+        return
+    rows = [{"fact": name, **fact} for name, fact in detail["facts"].items()]
+    columns = ["fact", "value", "status", "source", "method", "confidence", "note"]
+    if fmt in ("table", "markdown"):  # human units; the columns no fact fills are left out
+        rows = [{**r, "value": human(r["fact"], r["value"])} for r in rows]
+        columns = [c for c in columns if c in ("fact", "value") or any(r.get(c) for r in rows)]
+    text = render_table(rows, columns, width=terminal_width(), wrap=True) if fmt == "table" else \
+        render(rows, columns, fmt)
+    echo_result(text, fmt)
 
 
 @cli.command("export")
@@ -348,7 +361,9 @@ def export(ctx: click.Context, output: str, fmt: str | None, sort: str | None, e
 
 
 @cli.command("stats")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_options(["text", *FORMATS], default="text",
+                help="text (default) and json: everything; table, csv, tsv, jsonl, markdown: one row per count "
+                     "(what, key, count).")
 @click.pass_context
 def stats(ctx: click.Context, fmt: str) -> None:
     """Counts of models, datasets, lineage edges and sources; models by architecture, org and year.
@@ -360,7 +375,12 @@ def stats(ctx: click.Context, fmt: str) -> None:
     from catalog.queries import catalog_stats
 
     data = catalog_stats(open_engine(ctx))
-    echo_result(to_json(data) if fmt == "json" else render_stats(data), fmt)
+    if fmt in ("text", "json"):
+        echo_result(to_json(data) if fmt == "json" else render_stats(data), fmt)
+        return
+    rows = [{"what": what, "key": key, "count": count} for what, value in data.items()
+            for key, count in (value.items() if isinstance(value, dict) else [("", value)])]
+    echo_result(render(rows, ["what", "key", "count"], fmt), fmt)
 
 
 @cli.command("validate")
@@ -401,8 +421,7 @@ COVERAGE_MARKS = {"reported": "yes", "nominal": "c.nom", "estimated": "~est", "d
 @click.option("--fields", metavar="F,F", help="Fields to check (default: released, arch, params, "
                                                "train_tokens, context_length).")
 @click.option("--gaps", is_flag=True, help="Only models with a missing field.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
-              show_default=True)
+@output_options()
 @click.pass_context
 def coverage_cmd(ctx: click.Context, fields: str | None, gaps: bool, fmt: str, **kwargs: Any) -> None:
     """Show, per model and field, what is known, estimated, undisclosed (n/d) or missing (-).
@@ -420,10 +439,10 @@ def coverage_cmd(ctx: click.Context, fields: str | None, gaps: bool, fmt: str, *
     if fmt == "json":
         echo_result(to_json({**report, "models": models}), fmt)
         return
-    rows = [{"id": m["id"], **{f: COVERAGE_MARKS[s] if fmt != "csv" else s for f, s in m["fields"].items()}}
-            for m in models]
+    rows = [{"id": m["id"], **{f: COVERAGE_MARKS[s] if fmt in ("table", "markdown") else s
+                               for f, s in m["fields"].items()}} for m in models]
     echo_result(render(rows, ["id", *chosen], fmt), fmt)
-    if fmt == "table":
+    if fmt == "table" and not no_headers():
         known = ", ".join(f"{f} {report['count'] - report['totals'][f]['missing']}/{report['count']}"
                           for f in chosen)
         click.echo(f"{report['complete']} of {report['count']} models have every field known or marked "

@@ -1,4 +1,4 @@
-"""Rendering shared by every command: table, csv, json, jsonl, markdown."""
+"""Rendering shared by every command: table, csv, tsv, json, jsonl, markdown."""
 
 from __future__ import annotations
 
@@ -16,8 +16,17 @@ from catalog.display import (
     printable,
 )
 
-FORMATS = ("table", "csv", "json", "markdown")
-EXACT_FORMATS = ("csv", "json", "jsonl")  # data for programs: every value exactly as stored
+FORMATS = ("table", "csv", "tsv", "json", "jsonl", "markdown")
+EXACT_FORMATS = ("csv", "tsv", "json", "jsonl")  # data for programs: every value exactly as stored
+NO_HEADERS = "llmzoo.no_headers"  # click context meta: --no-headers was given
+
+
+def no_headers() -> bool:
+    """True when the running command was given --no-headers (tables, CSV and TSV then start with a row)."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get(NO_HEADERS))
 
 
 def _cell(value: Any) -> str:
@@ -98,6 +107,8 @@ def echo_result(text: str, fmt: str) -> None:
     """Print a command's result: exactly in EXACT_FORMATS, with control characters shown visibly otherwise."""
     import click
 
+    if text == "" and no_headers():  # no rows and no header: print nothing, not an empty line
+        return
     if fmt in EXACT_FORMATS:
         with exact_stdout():
             click.echo(text, color=True)  # color=True: click strips no escape sequence from data either
@@ -174,7 +185,8 @@ def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
         parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
         return "  ".join(parts).rstrip()
 
-    out = [line([_clip(h, w) for h, w in zip(headers, widths, strict=True)]), line(["-" * w for w in widths])]
+    out = [] if no_headers() else [line([_clip(h, w) for h, w in zip(headers, widths, strict=True)]),
+                                   line(["-" * w for w in widths])]
     for r in cells:
         if widths == natural:
             out.append(line(r))
@@ -231,10 +243,13 @@ def render_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[str],
     return "\n".join(out)
 
 
-def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], stream: io.TextIOBase) -> int:
-    """Stream rows as CSV with a header; returns the row count. Raw values, empty for None."""
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(columns)
+def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], stream: io.TextIOBase,
+              delimiter: str = ",") -> int:
+    """Stream rows as CSV (TSV with a tab `delimiter`) with a header unless --no-headers; returns the
+    row count. Raw values, empty for None."""
+    writer = csv.writer(stream, lineterminator="\n", delimiter=delimiter)
+    if not no_headers():
+        writer.writerow(columns)
     count = 0
     for row in rows:
         writer.writerow(["" if row.get(c) is None else _raw(row.get(c)) for c in columns])
@@ -255,6 +270,11 @@ def to_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=_json_default)
 
 
+def to_json_line(value: Any) -> str:
+    """One compact JSON line (JSON Lines), dates as ISO strings."""
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -266,9 +286,11 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
     """One entry point for list-like output in any of FORMATS."""
     if fmt == "json":
         return to_json([{c: r.get(c) for c in columns} for r in rows])
-    if fmt == "csv":
+    if fmt == "jsonl":
+        return "\n".join(to_json_line({c: r.get(c) for c in columns}) for r in rows)
+    if fmt in ("csv", "tsv"):
         buf = io.StringIO()
-        write_csv(rows, columns, buf)
+        write_csv(rows, columns, buf, "\t" if fmt == "tsv" else ",")
         return buf.getvalue().rstrip("\n")
     if fmt == "markdown":
         return render_markdown(rows, columns, headers)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.options import open_engine
-from cli.output import FORMATS, echo_result, render
+from cli.options import open_engine, output_options
+from cli.output import echo_result, render
 
 
 @click.command("query")
@@ -13,7 +13,7 @@ from cli.output import FORMATS, echo_result, render
 @click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
               help="Value of :NAME in the SQL (repeatable); numbers are bound as numbers.")
 @click.option("--schema", is_flag=True, help="Describe the tables and columns instead of running SQL.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@output_options()
 @click.pass_context
 def query(ctx: click.Context, sql: str | None, params: tuple[tuple[str, str], ...], schema: bool, fmt: str) -> None:
     """Run one read-only SQL statement (SELECT / WITH) over the catalogue's tables.

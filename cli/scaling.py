@@ -9,8 +9,8 @@ import click
 
 from catalog import scaling as laws
 from catalog.units import format_count, format_flop, parse_count
-from cli.options import filter_options
-from cli.output import FORMATS, echo_result, human, render, to_json
+from cli.options import complete_models, filter_options, output_options
+from cli.output import echo_result, human, render, to_json
 
 # Every command prints the same quantities; the approach column only for Chinchilla rows.
 COLUMNS = ("approach", "params", "tokens", "tokens_per_param", "compute_flop", "compute_pf_days",
@@ -31,9 +31,8 @@ approach_option = click.option(
     "--approach", type=click.Choice(["1", "2", "3"]),
     help="Chinchilla approach (Table 2): 1 and 2 follow the paper's Tables 3 and A3, 3 is the "
          "closed form of eq. 4. Default: one row for each.")
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-    help="json and csv print raw numbers (params, tokens, compute_flop, ...).")
+format_option = output_options(help="json, jsonl, csv and tsv print raw numbers (params, tokens, compute_flop, ...); "
+                                    "default: table.")
 
 
 @click.group()
@@ -128,8 +127,8 @@ def _echo(results: Sequence[laws.Allocation], law: str, fmt: str) -> None:
     if fmt == "json":
         echo_result(to_json(rows), fmt)
         return
-    if fmt == "csv":
-        echo_result(render(rows, RAW_COLUMNS, "csv"), fmt)
+    if fmt in ("csv", "tsv", "jsonl"):
+        echo_result(render(rows, RAW_COLUMNS, fmt), fmt)
         return
     keep = [i for i, c in enumerate(COLUMNS) if c != "approach" or any(r["approach"] for r in rows)]
     click.echo(render([_cells(row) for row in rows], [COLUMNS[i] for i in keep], fmt,
@@ -162,10 +161,9 @@ COMPARE_HEADERS = ["model", "params", "tokens", "compute (FLOP)", "compute from"
 
 
 @scaling.command()
-@click.argument("models", nargs=-1)
+@click.argument("models", nargs=-1, shell_complete=complete_models)
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
-              show_default=True)
+@format_option
 @click.pass_context
 def compare(ctx: click.Context, models: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
     """Place catalogued models against the Chinchilla-optimal allocation of their compute.
@@ -192,7 +190,7 @@ def compare(ctx: click.Context, models: tuple[str, ...], fmt: str, **kwargs: Any
     rows = find_models(engine, filters, sort="released", columns=COMPARE_COLUMNS)
     order = {m: i for i, m in enumerate(filters.ids)}
     rows.sort(key=lambda r: order.get(r["id"], 0))
-    if fmt in ("json", "csv"):
+    if fmt in ("json", "jsonl", "csv", "tsv"):
         keys = {"compute": "compute_flop", "train_tokens": "tokens"}
         echo_result(render([{keys.get(k, k): v for k, v in r.items()} for r in rows],
                            [keys.get(c, c) for c in COMPARE_COLUMNS], fmt), fmt)

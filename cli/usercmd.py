@@ -13,8 +13,8 @@ import click
 
 from catalog.display import printable
 from catalog.records import ARCHITECTURES, RELATIONS
-from cli.options import open_engine
-from cli.output import raw_stream
+from cli.options import complete_models, open_engine, output_options
+from cli.output import raw_stream, render
 
 CONFLICT = click.Choice(["fail", "skip", "update"])
 
@@ -91,7 +91,7 @@ def _parent(text: str) -> dict[str, str]:
 
 
 @click.command("edit")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.option("--set", "settings", multiple=True, required=True, metavar="FIELD=VALUE",
               help="A change: params=7B, license=MIT, params.status=estimated, params.note=...; repeatable.")
 @click.option("--source-url", metavar="URL", help="The paper, card or page the new values come from "
@@ -144,10 +144,12 @@ def _pair_texts(field: str, old: dict[str, Any] | None, new: dict[str, Any] | No
 
 
 @click.command("history")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.argument("field", required=False)
+@output_options(help="table (default) and markdown: old -> new as text; csv, tsv: old and new as JSON; json, "
+                     "jsonl: each change with its values and provenance.")
 @click.pass_context
-def history(ctx: click.Context, model: str, field: str | None) -> None:
+def history(ctx: click.Context, model: str, field: str | None, fmt: str) -> None:
     """List the changes of a model's facts (old -> new, when, by what, with their sources).
 
     \b
@@ -159,19 +161,39 @@ def history(ctx: click.Context, model: str, field: str | None) -> None:
     from cli.output import render_table
 
     changes = fact_history(open_engine(ctx), model, field)
+    if fmt not in ("table", "markdown"):
+        _echo_changes(changes, ["changed_at", "changed_by", "field", "old", "new"], fmt)
+        return
     if not changes:
         click.echo("No recorded changes.")
         return
     rows = [{"when": c["changed_at"], "by": c["changed_by"], "field": c["field"],
              **dict(zip(("old", "new"), _pair_texts(c["field"], c["old"], c["new"]), strict=True))}
             for c in changes]
-    click.echo(render_table(rows, ["when", "by", "field", "old", "new"]))
+    click.echo(render_table(rows, ["when", "by", "field", "old", "new"]) if fmt == "table" else
+               render(rows, ["when", "by", "field", "old", "new"], fmt))
+
+
+def _echo_changes(changes: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
+    """Changes as data: json and jsonl keep old and new as objects, csv and tsv write them as JSON text."""
+    from cli.output import echo_result, to_json
+
+    if fmt == "json":
+        echo_result(to_json(changes), fmt)
+        return
+    if fmt in ("csv", "tsv"):
+        import json
+
+        changes = [{**c, "old": json.dumps(c["old"], ensure_ascii=False, default=str),
+                    "new": json.dumps(c["new"], ensure_ascii=False, default=str)} for c in changes]
+    echo_result(render(changes, columns, fmt), fmt)
 
 
 @click.command("changes")
 @click.option("--since", metavar="DATA_VERSION",
               help="Every curated refresh after this data version (see `llmzoo db info`), not only the last.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_options(help="table (default), markdown; json: the whole report; jsonl, csv, tsv: one change a row (old "
+                     "and new as JSON text in csv and tsv).")
 @click.pass_context
 def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
     """List what a curated data refresh added, removed and changed (model, field, old -> new).
@@ -191,6 +213,9 @@ def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json(report))
         return
+    if fmt in ("jsonl", "csv", "tsv"):
+        _echo_changes(report["changes"], ["data", "model", "field", "old", "new"], fmt)
+        return
     what = f"since data {since}" if since else f"in data {report['version']}" + (
         f" (was {report['from']})" if report["from"] else "")
     if not report["changes"]:
@@ -199,6 +224,9 @@ def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
     rows = [{"data": c["data"], "model": c["model"], "field": c["field"],
              **dict(zip(("old", "new"), _pair_texts(c["field"], c["old"], c["new"]), strict=True))}
             for c in report["changes"]]
+    if fmt == "markdown":
+        click.echo(render(rows, ["data", "model", "field", "old", "new"], fmt))
+        return
     click.echo(render_table(rows, ["data", "model", "field", "old", "new"]))
     click.echo(f"Curated changes {what}: {report['added']} model{'s' if report['added'] != 1 else ''} added, "
                f"{report['removed']} removed, {report['changed']} fact{'s' if report['changed'] != 1 else ''} "
@@ -206,7 +234,7 @@ def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
 
 
 @click.command("revert")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.argument("field")
 @click.pass_context
 def revert(ctx: click.Context, model: str, field: str) -> None:
@@ -223,7 +251,7 @@ def revert(ctx: click.Context, model: str, field: str) -> None:
 
 
 @click.command("remove")
-@click.argument("model")
+@click.argument("model", shell_complete=complete_models)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def remove(ctx: click.Context, model: str, yes: bool) -> None:
@@ -273,16 +301,47 @@ def import_(ctx: click.Context, file: Path, source_format: str, fmt: str | None,
     """
     from catalog.importing import import_export
 
+    if str(file) == "-":
+        if source_format != "export":
+            raise click.UsageError(f"import -: standard input is read as an llmzoo export; --from {source_format} "
+                                   "reads a file: give its path")
+        if fmt is None:
+            raise click.UsageError("import -: give --format csv, json or jsonl; standard input has no file "
+                                   "extension to tell the format by")
     engine = open_engine(ctx)
     if source_format == "export":
-        with _progress_bar(file) as step:
-            changes = import_export(engine, file, fmt, on_conflict=on_conflict, dry_run=dry_run, progress=step)
-        _report(changes, str(file))
+        with _readable(file, fmt) as path, _progress_bar(path) as step:
+            changes = import_export(engine, path, fmt, on_conflict=on_conflict, dry_run=dry_run, progress=step)
+        _report(changes, "standard input" if str(file) == "-" else str(file))
         return
     from cli.importers import run_importer
 
     run_importer(engine, source_format, file, model_id=model_id, on_conflict=on_conflict, dry_run=dry_run,
                  source_url=source_url)
+
+
+@contextmanager
+def _readable(file: Path, fmt: str | None) -> Iterator[Path]:
+    """The file to import: `file` itself, or for `-` standard input copied to a temporary file (the
+    importer reads its input twice); messages then name `-`, not the copy."""
+    if str(file) != "-":
+        yield file
+        return
+    import shutil
+    import tempfile
+
+    from catalog.errors import CatalogError, DataError
+
+    with tempfile.TemporaryDirectory(prefix="llmzoo-stdin-") as folder:
+        path = Path(folder) / f"stdin.{fmt}"
+        with path.open("wb") as copy:
+            shutil.copyfileobj(click.get_binary_stream("stdin"), copy)
+        try:
+            yield path
+        except DataError as exc:
+            raise DataError([p.replace(str(path), "-") for p in exc.problems], exc.path) from None
+        except CatalogError as exc:
+            raise CatalogError(str(exc).replace(str(path), "-")) from None
 
 
 class _ImportProgress:

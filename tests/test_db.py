@@ -32,7 +32,14 @@ def test_blank_database_upgraded_to_head_matches_orm(db):
     run_upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
-    assert diff == []
+    # the substring index of revision 0007 (catalog.search) lives outside the ORM: its SQLite tables,
+    # their FTS5 shadow tables and PostgreSQL's pg_trgm indexes are all named search_*
+    searching = [d for d in diff if d[0] in ("remove_table", "remove_index") and d[1].name.startswith("search_")]
+    assert [d for d in diff if d not in searching] == []
+    assert {d[1].name for d in searching} == (
+        {"search_text", "search_text_model_id", "search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize",
+         "search_fts_config"}
+        if engine.dialect.name == "sqlite" else {"search_models_name_trgm", "search_aliases_key_trgm"})
     engine.dispose()
 
 

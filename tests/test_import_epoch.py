@@ -331,7 +331,7 @@ def test_organization_of_unknown_kind_is_imported(run, db, tmp_path):
     path = _epoch_csv(tmp_path, ["Mystery LM,Language,Acme Labs,2024-01-15,1e9,,,"])
     assert run("import", "--from", "epoch", str(path)).exit_code == 0
     orgs = {row[0]: row for row in table_rows(db)["organizations"]}
-    assert orgs["epoch-acme-labs"][1:] == ("Acme Labs", None, "unknown", "user")
+    assert orgs["epoch-acme-labs"][1:5] == ("Acme Labs", None, "unknown", "user")
     listed = run("list", "--org", "Acme Labs", "--format", "csv", "--columns", "id,org")
     assert listed.stdout == "id,org\nepoch-mystery-lm,epoch-acme-labs\n"
 

@@ -42,7 +42,7 @@ USER_QUERIES = {
     "aliases": "SELECT key, model_id, alias FROM aliases WHERE model_id = 'lab-ft-7b' ORDER BY key",
     "lineage": "SELECT * FROM lineage WHERE origin = 'user'",
     "sources": "SELECT * FROM sources WHERE origin = 'user'",
-    "organizations": "SELECT * FROM organizations WHERE origin = 'user'",
+    "organizations": "SELECT id, name, country, kind, origin FROM organizations WHERE origin = 'user'",
 }
 
 
