@@ -51,6 +51,7 @@ def _sqlite_backup(engine: Engine, tmp: Path) -> None:
     try:
         dest = sqlite3.connect(tmp)
         try:
+            assert raw.driver_connection is not None  # a fresh pool connection is never detached
             raw.driver_connection.backup(dest)
         finally:
             dest.close()

@@ -13,7 +13,7 @@ both ways on the same catalogue).
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, extract, func, literal, or_, select
@@ -129,8 +129,8 @@ def _group_counts(conn: Connection, filters: Filters, group: Any, kept: int) -> 
     a tie there is settled by the first models' ids."""
     import pandas as pd
 
-    rows = conn.execute(_select(filters, group, func.count(), func.min(Model.released)).where(DATED)
-                        .group_by(group)).all()
+    rows = list(conn.execute(_select(filters, group, func.count(), func.min(Model.released)).where(DATED)
+                             .group_by(group)))
     rows.sort(key=lambda row: (-row[1], row[2]))
     if 0 < kept < len(rows) and rows[kept - 1][1:] == rows[kept][1:]:
         n, first = rows[kept][1:]
@@ -195,7 +195,7 @@ def _growth(conn: Connection, filters: Filters, total: int, title: str | None = 
             ids |= leaders[what]
         else:
             trend = charts._fit_years(years, logs)
-        chosen = range(len(rows))
+        chosen: Iterable[int] = range(len(rows))
         if len(rows) > max_points // 2:
             chosen = charts._one_per_cell_hashed(hashes, years, logs, max_points // 2)
         panels.append((what, {rows[i] for i in chosen} | leaders.get(what, set()), trend, len(rows)))
@@ -252,4 +252,5 @@ def _architectures(conn: Connection, filters: Filters, total: int, title: str | 
                                      title, width, height, share)
 
 
-_LARGE_CHARTS = {"timeline": _timeline, "compute": _compute, "growth": _growth, "architectures": _architectures}
+_LARGE_CHARTS: dict[str, Callable[..., Any]] = {"timeline": _timeline, "compute": _compute, "growth": _growth,
+                                                 "architectures": _architectures}

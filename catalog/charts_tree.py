@@ -40,6 +40,8 @@ BRANCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: The most family nodes drawn; with more, the busiest (lineage edges, then models) are kept.
 MAX_NODES = 250
+#: How a node's open_weights reads in the tooltip (None: not known).
+WEIGHTS: dict[bool | None, str] = {True: "open", False: "closed"}
 #: The most parent families linked to one family (those most of its models derive from).
 MAX_PARENTS = 3
 ROW_GAP = 15  # vertical pixels between two nodes of one column: a label is 10 px high
@@ -360,7 +362,7 @@ def chart_tree(nodes: Sequence[FamilyNode], total: int | None = None, title: str
     by_key = {n.key: n for n in nodes}
     points = pd.DataFrame([{
         "key": n.key, "name": n.name, "org": n.org, "x": n.x, "y": n.y, "label_x": n.x + LABEL_X - MARK_X,
-        "arch": n.arch, "weights": {True: "open", False: "closed"}.get(n.open_weights, "unknown"),
+        "arch": n.arch, "weights": WEIGHTS.get(n.open_weights, "unknown"),
         "moe": "yes" if n.moe else "no", "released": n.released.isoformat(), "models": n.models,
         "params": format_count(n.params) if n.params else "unknown",
         "dot": 40 + (min(n.params, 2e12) / 2e12) ** 0.5 * 220 if n.params else 40,
@@ -370,7 +372,7 @@ def chart_tree(nodes: Sequence[FamilyNode], total: int | None = None, title: str
                            "parent": by_key[p].name, "child": n.name}
                           for n in nodes for p in sorted(n.parents)],
                          columns=["edge", "x", "y", "x2", "y2", "parent", "child"])
-    px = {"scale": None, "axis": None}
+    px: dict[str, Any] = {"scale": None, "axis": None}
     lanes = pd.DataFrame([{"branch": name, "x": left - 6, "x2": right + 6, "y": HEADER, "y2": height}
                           for name, left, right in branches])
     year_rows = pd.DataFrame([{"year": str(year), "y": y, "x": GUTTER - 6, "x2": width} for year, y in years])
@@ -402,7 +404,7 @@ def chart_tree(nodes: Sequence[FamilyNode], total: int | None = None, title: str
         filled=False, stroke="#111111", strokeWidth=1.4, shape="circle").encode(
         x=alt.X("x:Q", **px), y=alt.Y("y:Q", **px), size=alt.Size("dot:Q", scale=None, legend=None),
         tooltip=tooltip)
-    text = {"align": "left", "baseline": "middle", "fontSize": LABEL_SIZE, "font": FONT}
+    text: dict[str, Any] = {"align": "left", "baseline": "middle", "fontSize": LABEL_SIZE, "font": FONT}
     halos = alt.Chart(points).mark_text(**text, color="white", stroke="white", strokeWidth=3,
                                            strokeJoin="round", opacity=0.9).encode(
         x=alt.X("label_x:Q", **px), y=alt.Y("y:Q", **px), text="name:N")  # lines pass behind the labels

@@ -33,7 +33,7 @@ def compare_models(engine: Engine, names: Sequence[str], only_different: bool = 
     if len(ids) < 2:
         raise CatalogError(f"compare: {', '.join(map(repr, names))} all name the same model, {ids[0]}; "
                            "give at least two different models")
-    rows = [{"fact": key, "kind": "identity",
+    rows: list[dict[str, Any]] = [{"fact": key, "kind": "identity",
              "values": {d["id"]: {"value": d[f"{key}_name"] if key != "name" and d[f"{key}_name"] else d[key],
                                   "status": None} for d in details}} for key in IDENTITY]
     for fact in MODEL_FACTS:

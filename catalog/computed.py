@@ -24,7 +24,7 @@ def computed_problems(values: dict[str, Any]) -> list[str]:
 
 def fill_computed(row: dict[str, Any]) -> list[str]:
     """Fill the computed columns of `row` (see `catalog.queries.add_computed`); returns what did not fit."""
-    problems = []
+    problems: list[str] = []
     params = row.get("active_params") if row.get("moe") and row.get("active_params") else row.get("params")
     tokens = row.get("train_tokens")
     row["tokens_per_param"] = _fitting(tokens / params if params and tokens else None, problems,

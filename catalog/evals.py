@@ -171,7 +171,8 @@ def check_benchmarks(conn: Connection, names: Sequence[str]) -> list[str]:
         for alias in (aliases or "").split(","):
             if alias:
                 lookup.setdefault(alias.strip().lower(), bid)
-    out, bad = [], []
+    out: list[str] = []
+    bad: list[str] = []
     for name in names:
         found = lookup.get(name.strip().lower())
         (out if found else bad).append(found or name)
@@ -412,7 +413,7 @@ def import_evals(engine: Engine, path: Path, fmt: str | None = None, dry_run: bo
     from catalog.loading import Bundle, format_loc
 
     fmt, items = _read_rows(path, fmt)
-    bundle, problems = Bundle(), []
+    bundle, problems = Bundle(), list[str]()
     for number, row in items:
         where = f"{path}:{number}" if path.suffix.lower() != ".json" else f"{path}: record {number}"
         if unknown := _unknown_keys(row, fmt):

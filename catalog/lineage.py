@@ -392,7 +392,7 @@ def chart_lineage_from_db(engine: Engine, filters: Filters | None = None, title:
     from catalog.chartdata import LARGE, _select
 
     filters = filters or Filters()
-    options = {"title": title, "width": width, "height": height, "urls": urls}
+    options: dict[str, Any] = {"title": title, "width": width, "height": height, "urls": urls}
     with reading(engine) as conn:
         total = conn.execute(_select(filters, func.count())).scalar_one()
         if total > (LARGE if large is None else large) and total:
@@ -441,7 +441,7 @@ def _chart_from_sql(conn: Connection, filters: Filters, total: int, max_lanes: i
     if sum(lane.models for lane in kept) > max_points:
         ids = _thinned_ids(conn, filters, index, max_points)
     else:
-        ids = conn.scalars(_select(filters, Model.id).where(Model.released.is_not(None), index.is_not(None))).all()
+        ids = list(conn.scalars(_select(filters, Model.id).where(Model.released.is_not(None), index.is_not(None))))
     frame = tree_lanes(_nodes(conn, Filters(ids=ids)))
     frame.index = _positions(conn, filters, frame)
     frame["branch"] = frame["lane"].map({lane.name: lane.branch for lane in kept})
@@ -471,7 +471,7 @@ def _lane_totals(conn: Connection, filters: Filters) -> dict[str, _Lane]:
     from catalog.chartdata import _select
 
     families = dict(conn.execute(select(Family.id, Family.name)).all())
-    orgs = dict(conn.execute(select(Organization.id, Organization.name)).all())
+    orgs: dict[str | None, str] = dict(conn.execute(select(Organization.id, Organization.name)).all())
 
     def name(family: str | None, org: str | None) -> str:
         return families[family] if family is not None else f"{orgs[org]} (other)"
@@ -569,5 +569,5 @@ def _positions(conn: Connection, filters: Filters, frame: pd.DataFrame) -> pd.In
 
     place = _select(filters, Model.id.label("i"), func.row_number().over(order_by=(Model.released, Model.id))
                     .label("n")).where(Model.released.is_not(None)).subquery()
-    at = dict(conn.execute(select(place.c.i, place.c.n).where(place.c.i.in_(list(frame["id"])))).all())
+    at: dict[str, int] = dict(conn.execute(select(place.c.i, place.c.n).where(place.c.i.in_(list(frame["id"])))).all())
     return pd.Index([at[i] - 1 for i in frame["id"]], dtype="int64")

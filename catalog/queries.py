@@ -232,7 +232,7 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
         if row.get("released") is not None:
             row["released"] = format_date(row["released"], row.get("released_precision"))
     if computed_key:  # computed in Python (add_computed, the one rule), so sorted here, then cut
-        rows = sort_rows(rows, computed_key, descending=sort.startswith("-"))[:limit]
+        rows = sort_rows(rows, computed_key, descending=(sort or "").startswith("-"))[:limit]
     return [{c: row.get(c) for c in columns} for row in rows]
 
 
@@ -310,7 +310,7 @@ def with_provenance(engine: Engine, rows: list[dict[str, Any]], columns: Sequenc
             out += [f"{column}_status"] + ([f"{column}_inherited_from"] if column in inheritable else [])
     for row in rows:
         for name in facts:
-            key = (row.get("id"), name)
+            key: tuple[Any, str] = (row.get("id"), name)
             row[f"{name}_status"] = statuses.get(key) or ("reported" if row.get(name) is not None else None)
             if name in inheritable:
                 row[f"{name}_inherited_from"] = inherited.get(key)
@@ -341,8 +341,8 @@ def suggest(conn: Connection, name: str, limit: int = 5) -> list[str]:
     key = alias_key(name)
     if not key:
         return []
-    candidates = conn.execute(select(Alias.key, Alias.model_id).where(
-        Alias.key.contains(key[:4], autoescape=True))).all() if len(key) >= 4 else []
+    candidates: list[Any] = list(conn.execute(select(Alias.key, Alias.model_id).where(
+        Alias.key.contains(key[:4], autoescape=True)))) if len(key) >= 4 else []
     if len(candidates) < 2000:
         candidates += conn.execute(select(Alias.key, Alias.model_id).limit(20000)).all()
     owner = dict(candidates)
@@ -385,14 +385,13 @@ def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
     facts = {}
     for name_ in MODEL_FACTS:
         value = getattr(model, name_)
-        prov = special.get(name_)
-        if value is None and prov is None:
+        given = special.get(name_)
+        if value is None and given is None:
             continue
         if name_ in LIST_FACTS and value:
             value = value.split(",")
-        prov = prov or {"source": model.source_id, "status": "reported", "method": None,
-                        "confidence": None, "note": None}
-        facts[name_] = {"value": value, **prov}
+        facts[name_] = {"value": value, **(given or {"source": model.source_id, "status": "reported", "method": None,
+                                                    "confidence": None, "note": None})}
     for date_fact in DATE_FACTS:
         if date_fact in facts and getattr(model, date_fact) is not None:
             facts[date_fact]["value"] = format_date(getattr(model, date_fact),
@@ -586,10 +585,10 @@ def _chunk_lookup(conn: Connection, ids: list[str]) -> dict[str, Any]:
     parents: [(parent, relation, url, note, source id)]; datasets: [(dataset, share, epochs, tokens, url,
     note, source id)].
     """
-    facts: dict[str, dict[str, tuple[Any, ...]]] = {}
+    facts: dict[str, dict[str, list[Any]]] = {}
     for model_id, name, *rest in conn.execute(_LOOKUPS["facts"], _padded(ids)).all():
         facts.setdefault(model_id, {})[name] = rest
-    computed: dict[str, dict[str, tuple[Any, ...]]] = {}
+    computed: dict[str, dict[str, list[Any]]] = {}
     for model_id, name, *rest in conn.execute(_LOOKUPS["computed"], _padded(ids)).all():
         computed.setdefault(model_id, {})[name] = rest
     aliases: dict[str, list[str]] = {}
@@ -597,7 +596,7 @@ def _chunk_lookup(conn: Connection, ids: list[str]) -> dict[str, Any]:
         aliases.setdefault(model_id, []).append(alias)
     found: dict[str, Any] = {"facts": facts, "aliases": aliases, "computed": computed}
     for key in ("parents", "datasets"):
-        links: dict[str, list[tuple[Any, ...]]] = found.setdefault(key, {})
+        links: dict[str, list[list[Any]]] = found.setdefault(key, {})
         for model_id, *rest in conn.execute(_LOOKUPS[key], _padded(ids)).all():
             links.setdefault(model_id, []).append(rest)
     return found
@@ -622,7 +621,7 @@ def _chunk_sources(conn: Connection, rows: list[Any], lookup: dict[str, Any],
     users.find("organizations", {r[3] for r in rows})  # one query per batch, not one per new id
     users.find("families", {r[2] for r in rows})
     ids.discard(None)
-    wanted, found = list(ids), {}
+    wanted, found = list(ids), dict[str, str]()
     for start in range(0, len(wanted), 2000):
         found.update((r[0], _JSON_SORTED({"id": r[0], "url": r[1], "title": r[2], "kind": r[3], "published": r[4]}))
                      for r in conn.execute(_USER_SOURCES, _padded(wanted[start:start + 2000])).all())
@@ -650,7 +649,7 @@ class _UserRecords:
                                        _padded(chunk)).mappings():
                 known[r["id"]] = user_record(key, r)
                 self.texts[key][r["id"]] = _JSON_SORTED(known[r["id"]])
-        return {i: known[i] for i in ids if i is not None and known.get(i) is not None}
+        return {i: record for i in ids if i is not None and (record := known.get(i)) is not None}
 
     def one(self, key: str, record_id: str) -> dict[str, Any] | None:
         """The user-added record with this id, or None (one looked up before costs a dict lookup)."""
@@ -803,15 +802,16 @@ def _status_frame(conn: Connection, ids: list[str]) -> dict[str, dict[str, str]]
     models one pass over model_facts, for few an indexed lookup per 500)."""
     stmt = select(ModelFact.model_id, ModelFact.field, ModelFact.status).where(ModelFact.field.in_(STATUS_FIELDS))
     out: dict[str, dict[str, str]] = {}
+    rows: list[Any]
     if len(ids) > 20000:  # statuses of models outside `ids` are looked up and left unused
-        rows = conn.execute(stmt).all()
+        rows = list(conn.execute(stmt).all())
     else:
         rows = [r for start in range(0, len(ids), 500)
                 for r in conn.execute(stmt.where(ModelFact.model_id.in_(ids[start:start + 500]))).all()]
     computed = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.status).where(
         ComputedFact.field.in_(STATUS_FIELDS))
     if len(ids) > 20000:
-        rows += conn.execute(computed).all()
+        rows += list(conn.execute(computed).all())
     else:
         rows += [r for start in range(0, len(ids), 500)
                  for r in conn.execute(computed.where(ComputedFact.model_id.in_(ids[start:start + 500]))).all()]
@@ -851,7 +851,7 @@ def _add_computed_columns(frame: pd.DataFrame, computed: list[str]) -> None:
             frame[column] = pd.Series([v[column] for v in values], index=frame.index)
 
 
-def _organization_counts(rows: list[Any]) -> list[tuple[str, int]]:
+def _organization_counts(rows: Sequence[Any]) -> list[tuple[str, int]]:
     """(label, model count) per organization: its name, or `name (id)` where two share a name."""
     names = Counter(row.name for row in rows)
     return [(name if names[name] == 1 else f"{name} ({org_id})", n) for org_id, name, n in rows]

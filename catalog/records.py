@@ -340,7 +340,8 @@ class ModelRecord(Strict):
             fact = getattr(self, name)
             if fact is not None and fact.source is None:
                 setattr(self, name, fact.model_copy(update={"source": self.source}))
-        for link in [*self.parents, *self.datasets]:
+        links: list[ParentLink | DataLink] = [*self.parents, *self.datasets]
+        for link in links:
             if link.source is None:
                 link.source = self.source
         return self

@@ -86,7 +86,7 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
     owners of its names, its parents' dates and the lineage above them. A few indexed queries, so
     adding one model to a catalogue of millions does not read the whole catalogue."""
     exclude = exclude_models or set()
-    cited: dict[str, set[str]] = {"sources": set(), "organizations": set(), "families": set(), "models": set(),
+    cited: dict[str, set[Any]] = {"sources": set(), "organizations": set(), "families": set(), "models": set(),
                                   "datasets": set(), "benchmarks": set()}
     keys: set[str] = set()
     for family in bundle.families.values():
@@ -114,8 +114,9 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
     cite_evals(bundle, cited)
     tables = {"sources": Source, "organizations": Organization, "families": Family, "models": Model,
               "datasets": Dataset, "benchmarks": Benchmark}
-    known = Known(**{section: set(_origins(conn, tables[section], sorted(ids - {None})))
-                     for section, ids in cited.items()})
+    found: dict[str, Any] = {section: set(_origins(conn, tables[section], sorted(ids - {None})))
+                             for section, ids in cited.items()}
+    known = Known(**found)
     if cited["benchmarks"]:
         from catalog.evals import benchmark_metrics
 
@@ -127,9 +128,9 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
     for chunk in _chunks(sorted(cited["models"])):
         known.released.update(conn.execute(select(Model.id, Model.released).where(
             Model.id.in_(chunk), Model.released.is_not(None))).all())
-    for child, parent in _ancestry(conn, sorted(cited["models"])):
+    for child, parent_id in _ancestry(conn, sorted(cited["models"])):
         if child not in exclude:
-            known.parents.setdefault(child, []).append(parent)
+            known.parents.setdefault(child, []).append(parent_id)
     return known
 
 
@@ -499,8 +500,8 @@ def quick_record(fields: dict[str, Any]) -> Bundle:
 
         source_id = data.get("source") or f"{str(data.get('id', 'model'))[:ID_MAX_LENGTH - 7]}-source"
         try:
-            bundle.sources[source_id] = SourceRecord(id=source_id, url=source_url, title=source_title or source_url,
-                                                     kind=source_kind)
+            bundle.sources[source_id] = SourceRecord.model_validate(
+                {"id": source_id, "url": source_url, "title": source_title or source_url, "kind": source_kind})
         except ValidationError as exc:
             raise DataError([f"--source-url: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]) \
                 from None

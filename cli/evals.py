@@ -24,7 +24,7 @@ TABLE_COLUMNS = ("model", "benchmark", "subset", "setting", "metric", "score", "
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl", "markdown"]),
               default="table", show_default=True)
 @click.pass_context
-def evals(ctx: click.Context, benchmarks: tuple[str, ...], models: tuple[str, ...], evaluated_by: str | None,
+def evals(ctx: click.Context, /, benchmarks: tuple[str, ...], models: tuple[str, ...], evaluated_by: str | None,
           fmt: str, **kwargs: Any) -> None:
     """List published evaluation results: one row per score, several per model and benchmark.
 

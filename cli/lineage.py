@@ -113,7 +113,7 @@ def lineage(ctx: click.Context, model: str, depth: int | None, only_ancestors: b
                    "lanes: one row per family over time, every model drawn.")
 @filter_options
 @click.pass_context
-def chart_lineage_command(ctx: click.Context, output: str, scale: float, title: str | None, width: int | None,
+def chart_lineage_command(ctx: click.Context, /, output: str, scale: float, title: str | None, width: int | None,
                           height: int | None, max_families: int | None, layout: str, **kwargs: Any) -> None:
     """The evolutionary tree of language models, as the surveys draw it.
 

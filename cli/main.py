@@ -208,7 +208,8 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
         return render(rows, with_provenance(engine, rows, columns), fmt)
     if fmt == "csv":
         return render(rows, columns, fmt)
-    statuses = fact_statuses(engine, [r["id"] for r in rows if r.get("id")], columns) if "id" in columns else {}
+    statuses: dict[tuple[Any, str], str] = (fact_statuses(engine, [r["id"] for r in rows if r.get("id")], columns)
+                                            if "id" in columns else {})
     shown = []
     for row in rows:
         shown.append({c: human(c, row[c], statuses.get((row.get("id"), c))) for c in columns})
@@ -239,7 +240,7 @@ NARROW_DROPS = ("name", "org", "arch", "open_weights", "released")
 @click.option("--columns", metavar="COL,COL", help="Columns to show (see `llmzoo columns`).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
-def list_models(ctx: click.Context, sort: str | None, limit: int | None, columns: str | None,
+def list_models(ctx: click.Context, /, sort: str | None, limit: int | None, columns: str | None,
                 fmt: str, **kwargs: Any) -> None:
     """List models, filtered and sorted.
 
@@ -324,7 +325,7 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
               help="CSV for a spreadsheet: a text cell starting with = + - @ (or tab, CR) gets a leading ' so that "
                    "it is not run as a formula; numbers stay as they are; `llmzoo import` removes the quote.")
 @click.pass_context
-def export(ctx: click.Context, output: str, fmt: str | None, sort: str | None, excel: bool, **kwargs: Any) -> None:
+def export(ctx: click.Context, /, output: str, fmt: str | None, sort: str | None, excel: bool, **kwargs: Any) -> None:
     """Export models with every fact's provenance (status, source URL, method, note).
 
     One row per model, raw units (parameters, tokens, FLOP as plain numbers). Values are written
@@ -403,7 +404,7 @@ COVERAGE_MARKS = {"reported": "yes", "nominal": "c.nom", "estimated": "~est", "d
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
               show_default=True)
 @click.pass_context
-def coverage_cmd(ctx: click.Context, fields: str | None, gaps: bool, fmt: str, **kwargs: Any) -> None:
+def coverage_cmd(ctx: click.Context, /, fields: str | None, gaps: bool, fmt: str, **kwargs: Any) -> None:
     """Show, per model and field, what is known, estimated, undisclosed (n/d) or missing (-).
 
     \b

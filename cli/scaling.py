@@ -167,7 +167,7 @@ COMPARE_HEADERS = ["model", "params", "tokens", "compute (FLOP)", "compute from"
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
               show_default=True)
 @click.pass_context
-def compare(ctx: click.Context, models: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
+def compare(ctx: click.Context, /, models: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
     """Place catalogued models against the Chinchilla-optimal allocation of their compute.
 
     Per model: training compute (as a source reports it, or 6·N·D), tokens per parameter, the

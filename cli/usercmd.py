@@ -54,7 +54,7 @@ def _report(changes: Any, what: str) -> None:
               help="When a user model with the same id exists.")
 @click.option("--dry-run", is_flag=True, help="Check and report, change nothing.")
 @click.pass_context
-def add(ctx: click.Context, file: Path | None, on_conflict: str, dry_run: bool, **fields: Any) -> None:
+def add(ctx: click.Context, /, file: Path | None, on_conflict: str, dry_run: bool, **fields: Any) -> None:
     """Add your own models, from a YAML file (same format as data/) or from options.
 
     \b

@@ -236,7 +236,7 @@ def _keys(name: str) -> list[tuple[str, float | None]]:
     must then agree with (within 10%), so "Gopher (1.4B)" never becomes Gopher 280B. This is the
     Epoch model importer's rule (`catalog.importers.epoch.name_keys`), made strict for scores.
     """
-    out = [(alias_key(name), None)]
+    out: list[tuple[str, float | None]] = [(alias_key(name), None)]
     kept = _PAREN.sub(lambda m: " " if _SETTING.fullmatch(m.group(1)) else m.group(0), name)
     out.append((alias_key(kept), None))
     sizes = [m for m in _PAREN.finditer(kept) if _SIZE.fullmatch(m.group(1))]
@@ -260,7 +260,7 @@ class _Catalogue:
     def load(cls, engine: Engine) -> _Catalogue:
         with reading(engine) as conn:
             owner = {key: model_id for key, model_id in conn.execute(select(Alias.key, Alias.model_id))}
-            params = dict(conn.execute(select(Model.id, Model.params)).all())
+            params: dict[str, float | None] = dict(conn.execute(select(Model.id, Model.params)).all())
             vocabulary: dict[str, str] = {}
             for bid, aliases in conn.execute(select(Benchmark.id, Benchmark.aliases)):
                 vocabulary.setdefault(_norm(bid), bid)
