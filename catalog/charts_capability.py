@@ -162,7 +162,7 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
     import altair as alt
     import pandas as pd
 
-    from catalog.charts import _count_label_expr, _decades_within, _finish
+    from catalog.charts import count_label_expr, decades_within, finish_chart
 
     points, benches = capability_points(engine, benchmarks, filters, x)
     data = pd.DataFrame(points)
@@ -174,7 +174,7 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
     domain = [10.0 ** int(f"{low:e}".split("e")[1]), 10.0 ** (int(f"{high:e}".split("e")[1]) + 1)]
     x_title = "training compute (FLOP, log scale)" if x == "compute" else "parameters (log scale)"
     xenc = alt.X("x:Q", title=x_title, scale=alt.Scale(type="log", domain=domain, nice=False),
-                 axis=alt.Axis(values=_decades_within(*domain), labelExpr=_count_label_expr()))
+                 axis=alt.Axis(values=decades_within(*domain), labelExpr=count_label_expr()))
     panels = []
     single = len(benches) == 1
     for bench in benches:
@@ -227,4 +227,4 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
     default = (f"{benches[0]['name']} against training compute" if single and x == "compute" else
                f"{benches[0]['name']} against parameters" if single else
                "Capability against scale")
-    return _finish(chart, title or default, subtitle)
+    return finish_chart(chart, title or default, subtitle)

@@ -126,7 +126,7 @@ def _lane_columns(model: Any) -> tuple[Any, Any]:
 
 
 def _select(filters: Filters, *columns: Any) -> Any:
-    from catalog.chartdata import _select as filtered
+    from catalog.chartdata import models_matching as filtered
 
     return filtered(filters, *columns)
 
@@ -255,7 +255,7 @@ def layout(nodes: Sequence[FamilyNode], height: int) -> tuple[float, list[tuple[
 
     Returns the plot width, the branches drawn (name, left, right) and the year lines (year, y).
     """
-    from catalog.charts import _text_width
+    from catalog.charts import text_width
 
     first, last = min(n.released for n in nodes), max(n.released for n in nodes)
     start = dt.date(first.year, 1, 1)
@@ -269,7 +269,7 @@ def layout(nodes: Sequence[FamilyNode], height: int) -> tuple[float, list[tuple[
     for node in nodes:
         node.y = y_of(node.released)
         node.branch = _branch_of(node.arch)
-        node.label_width = _text_width(node.name)
+        node.label_width = text_width(node.name)
     columns: dict[int, list[list[float]]] = defaultdict(list)
     for node in _tree_order(nodes):
         node.column = _free_column(columns[node.branch], node, nodes)
@@ -282,7 +282,7 @@ def layout(nodes: Sequence[FamilyNode], height: int) -> tuple[float, list[tuple[
         for node in nodes:
             if node.branch == b:
                 widths[node.column] = max(widths[node.column], LABEL_X + node.label_width + COLUMN_PAD)
-        widths = [max(w, _text_width(name) / len(widths) if i == 0 else 0) for i, w in enumerate(widths)]
+        widths = [max(w, text_width(name) / len(widths) if i == 0 else 0) for i, w in enumerate(widths)]
         offsets = [left + sum(widths[:i]) for i in range(len(widths))]
         for node in nodes:
             if node.branch == b:

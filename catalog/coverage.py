@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from catalog.db import reading
 from catalog.errors import CatalogError, shorten
-from catalog.queries import Filters, _base_select, _computed_statuses, order_by
+from catalog.queries import Filters, computed_statuses, order_by, select_models
 from catalog.records import MODEL_FACTS
 from catalog.schema import ModelFact
 
@@ -26,7 +26,7 @@ def coverage(engine: Engine, filters: Filters | None = None,
         raise CatalogError(f"--fields: unknown field {', '.join(repr(shorten(b)) for b in bad)}; choose from: "
                            f"{', '.join(MODEL_FACTS)}")
     filters = filters or Filters()
-    stmt = _base_select(["id", "open_weights", *[f for f in fields if f != "open_weights"]], filters)
+    stmt = select_models(["id", "open_weights", *[f for f in fields if f != "open_weights"]], filters)
     with reading(engine) as conn:
         rows = [dict(r._mapping) for r in conn.execute(stmt.order_by(*order_by(None)))]
         statuses: dict[tuple[str, str], str] = {}
@@ -37,7 +37,7 @@ def coverage(engine: Engine, filters: Filters | None = None,
                                                         .where(ModelFact.model_id.in_(chunk),
                                                                ModelFact.field.in_(list(fields)))):
                 statuses[(model_id, field)] = status
-            for model_id, field, status in conn.execute(_computed_statuses(chunk, fields)):
+            for model_id, field, status in conn.execute(computed_statuses(chunk, fields)):
                 statuses[(model_id, field)] = status
     models = []
     totals = {f: dict.fromkeys(STATES, 0) for f in fields}

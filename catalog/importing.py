@@ -49,16 +49,17 @@ from catalog.records import (
     parse_date,
 )
 from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
-from catalog.store import LIST_FACTS, TABLES, _store_value, bundle_rows, insert_rows, model_rows
+from catalog.store import LIST_FACTS, TABLES, bundle_rows, insert_rows, model_rows
+from catalog.store import store_value as _store_value
 from catalog.userdata import (
     CONFLICT_POLICIES,
     Changes,
-    _delete_models,
-    _origins,
     known_for,
     record_from_db,
     record_history,
 )
+from catalog.userdata import delete_models as _delete_models
+from catalog.userdata import model_origins as _origins
 from catalog.validation import COMPUTE_TOLERANCE, TOKENS_PER_PARAM, Report, _check_siblings, alias_key, check_bundle
 from catalog.vocab import COMPUTED_STATUSES, ID_MAX_LENGTH
 

@@ -167,7 +167,7 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     return where
 
 
-def _base_select(columns: Sequence[str], filters: Filters) -> Any:
+def select_models(columns: Sequence[str], filters: Filters) -> Any:
     stmt = select(*[COLUMNS[c].label(c) for c in columns]).select_from(Model)
     stmt = stmt.join(Organization, Organization.id == Model.org_id)
     if filters.family:
@@ -219,7 +219,7 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
     if "released" in columns:
         extra.append("released_precision")
     needed = list(dict.fromkeys(base + extra + ["id"]))
-    stmt = _base_select(needed, filters).order_by(*order_by(None if computed_key else sort))
+    stmt = select_models(needed, filters).order_by(*order_by(None if computed_key else sort))
     if limit is not None:
         if limit < 0:
             raise CatalogError("--limit must be zero or more")
@@ -283,7 +283,7 @@ def fact_statuses(engine: Engine, model_ids: Sequence[str], fields: Sequence[str
                 ModelFact.model_id.in_(chunk), ModelFact.field.in_(fields),
                 literal(include_reported) | (ModelFact.status != "reported"))
             out.update({(m, f): s for m, f, s in conn.execute(stmt)})
-            out.update({(m, f): s for m, f, s in conn.execute(_computed_statuses(chunk, fields))})
+            out.update({(m, f): s for m, f, s in conn.execute(computed_statuses(chunk, fields))})
     return out
 
 
@@ -317,7 +317,7 @@ def with_provenance(engine: Engine, rows: list[dict[str, Any]], columns: Sequenc
     return out
 
 
-def _computed_statuses(ids: Sequence[str], fields: Sequence[str] | None = None) -> Any:
+def computed_statuses(ids: Sequence[str], fields: Sequence[str] | None = None) -> Any:
     """(model, field, status) of the inherited and rule-derived facts of these models."""
     stmt = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.status).where(
         ComputedFact.model_id.in_(list(ids)))
@@ -459,7 +459,7 @@ def iter_export_batches(engine: Engine, filters: Filters | None = None, sort: st
     """
     filters = filters or Filters()
     raw = engine.dialect.name == "sqlite"  # dates and JSON as SQLite stores them, parsed only if needed
-    stmt = _base_select(["id", "name", "family", "org", "origin"], filters).add_columns(
+    stmt = select_models(["id", "name", "family", "org", "origin"], filters).add_columns(
         Model.source_id, Source.url, Model.note, type_coerce(Model.accept, String) if raw else Model.accept,
         *[type_coerce(COLUMNS[name], String) if raw and name in DATE_FACTS else COLUMNS[name]
           for name in MODEL_FACTS],
@@ -669,16 +669,6 @@ def user_record(key: str, row: Any) -> dict[str, Any]:
     return record
 
 
-def user_definitions(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
-    """User-added sources, organizations, families and datasets, for self-contained exports."""
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for key, table in (("sources", Source), ("organizations", Organization), ("families", Family),
-                       ("datasets", Dataset)):
-        rows = conn.execute(select(table).where(table.origin == "user")).mappings().all()
-        out[key] = {r["id"]: user_record(key, r) for r in rows}
-    return out
-
-
 def _refs(row: Any, facts: dict[str, Any] | None, parents: list[Any] | None, links: list[Any] | None,
           sources: dict[str, str], users: _UserRecords) -> str | None:
     """JSON of the user-defined records a row refers to (so a file can be imported elsewhere).
@@ -737,7 +727,7 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
     inputs = ["params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS] if computed else []
     needed = list(dict.fromkeys(["id", *(c for c in columns if c in COLUMNS and c != "released"), *inputs,
                                  *(["released_precision"] if "released" in columns else [])]))
-    stmt = _base_select(needed, filters or Filters())
+    stmt = select_models(needed, filters or Filters())
     if "released" in columns:  # as text, cut to its precision below: what find_models prints
         stmt = stmt.add_columns(cast(Model.released, String).label("released"))
         needed.append("released")
