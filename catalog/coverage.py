@@ -10,12 +10,14 @@ from sqlalchemy import Engine, select
 from catalog.db import reading
 from catalog.errors import CatalogError, shorten
 from catalog.queries import Filters, computed_statuses, order_by, select_models
-from catalog.records import MODEL_FACTS
 from catalog.schema import ModelFact
+from catalog.vocab import COMPUTED_STATUSES, MODEL_FACTS, STATUSES
 
 # The facts every open-weights model should have (known or explicitly unpublished).
 ESSENTIAL = ("released", "arch", "params", "train_tokens", "context_length")
-STATES = ("reported", "nominal", "estimated", "derived", "inherited", "user", "unpublished", "missing")
+#: A field's state: a status of vocab.STATUSES or COMPUTED_STATUSES, or missing; in the order columns show them.
+STATES = (*(s for s in STATUSES if s not in ("user", "unpublished")), *COMPUTED_STATUSES, "user", "unpublished",
+          "missing")
 
 
 def coverage(engine: Engine, filters: Filters | None = None,

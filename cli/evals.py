@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from catalog.evalvocab import EVALUATED_BY
 from cli.options import filter_options, filters_from, open_engine
 from cli.output import echo_result, render
 
@@ -19,7 +20,7 @@ TABLE_COLUMNS = ("model", "benchmark", "subset", "setting", "metric", "score", "
 @click.option("--benchmark", "benchmarks", multiple=True, metavar="ID",
               help="Only this benchmark (repeatable; see `llmzoo evals benchmarks`).")
 @click.option("--model", "models", multiple=True, metavar="MODEL", help="Only this model (repeatable).")
-@click.option("--by", "evaluated_by", type=click.Choice(["developer", "third-party"]),
+@click.option("--by", "evaluated_by", type=click.Choice(EVALUATED_BY),
               help="Only results run by the model's developer / by someone else.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl", "markdown"]),
               default="table", show_default=True)

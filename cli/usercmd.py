@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from catalog.display import printable
-from catalog.records import ARCHITECTURES, RELATIONS
+from catalog.vocab import ARCHITECTURES, RELATIONS, SOURCE_KINDS
 from cli.options import open_engine
 from cli.output import raw_stream
 
@@ -47,7 +47,7 @@ def _report(changes: Any, what: str) -> None:
 @click.option("--source", help="Id of a catalogued source for every fact.")
 @click.option("--source-url", help="URL of the paper, model card or blog the facts come from.")
 @click.option("--source-title", help="Title of that source (default: its URL).")
-@click.option("--source-kind", type=click.Choice(["paper", "model-card", "official-blog", "third-party"]),
+@click.option("--source-kind", type=click.Choice(SOURCE_KINDS),
               default="third-party", show_default=True, help="What kind of document that source is.")
 @click.option("--note", help="Free text.")
 @click.option("--on-conflict", type=CONFLICT, default="fail", show_default=True,
