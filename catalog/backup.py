@@ -36,12 +36,16 @@ def backup(engine: Engine, target: Path, overwrite: bool = False) -> int:
     if engine.url.get_backend_name() == "sqlite":
         verify_intact(engine)  # a copy of corrupt pages is no backup, and --force would replace a good one
     with atomic_target(target) as tmp:
-        if engine.url.get_backend_name() == "sqlite":
-            _sqlite_backup(engine, tmp)
-        else:
-            tmp.unlink()
-            _copy_rows(engine, tmp)
-        models = _count_models(tmp)
+        try:
+            if engine.url.get_backend_name() == "sqlite":
+                _sqlite_backup(engine, tmp)
+            else:
+                tmp.unlink()
+                _copy_rows(engine, tmp)
+            models = _count_models(tmp)
+        except sqlite3.DatabaseError as exc:  # SQLite writing the copy: the source was checked just before
+            raise CatalogError(f"cannot write {target}: {exc} (is the disk full, or the file larger than "
+                               "this system allows?)") from None
     return models
 
 
