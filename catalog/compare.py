@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -11,6 +11,9 @@ from catalog.db import reading
 from catalog.errors import CatalogError
 from catalog.queries import get_model_conn, resolve_model
 from catalog.vocab import MODEL_FACTS
+
+if TYPE_CHECKING:
+    from catalog.detail import ModelDetail
 
 # Computed values shown after the facts (never stored; catalog.queries.add_computed computes them).
 COMPARED_COMPUTED = ("compute", "tokens_per_param", "chinchilla_optimal_params", "chinchilla_ratio",
@@ -34,8 +37,8 @@ def compare_models(engine: Engine, names: Sequence[str], only_different: bool = 
         raise CatalogError(f"compare: {', '.join(map(repr, names))} all name the same model, {ids[0]}; "
                            "give at least two different models")
     rows: list[dict[str, Any]] = [{"fact": key, "kind": "identity",
-             "values": {d["id"]: {"value": d[f"{key}_name"] if key != "name" and d[f"{key}_name"] else d[key],
-                                  "status": None} for d in details}} for key in IDENTITY]
+                                   "values": {d["id"]: {"value": _identity(d, key), "status": None} for d in details}}
+                                  for key in IDENTITY]
     for fact in MODEL_FACTS:
         if any(fact in d["facts"] for d in details):
             rows.append({"fact": fact, "kind": "fact", "values": {
@@ -50,6 +53,15 @@ def compare_models(engine: Engine, names: Sequence[str], only_different: bool = 
     if only_different:
         rows = [r for r in rows if len({repr(v["value"]) for v in r["values"].values()}) > 1]
     return {"models": ids, "rows": rows}
+
+
+def _identity(detail: ModelDetail, key: str) -> Any:
+    """The model's name, or its organization's or family's name (the id where the name is missing)."""
+    if key == "org":
+        return detail["org_name"] or detail["org"]
+    if key == "family":
+        return detail["family_name"] or detail["family"]
+    return detail["name"]
 
 
 def _evaluation_rows(engine: Engine, ids: list[str]) -> list[dict[str, Any]]:

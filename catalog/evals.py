@@ -28,6 +28,7 @@ from catalog.evalvocab import EVAL_COLUMNS, METRICS
 from catalog.schema import Model, Source
 
 if TYPE_CHECKING:
+    from catalog.detail import ModelDetail
     from catalog.loading import Bundle
     from catalog.queries import Filters
     from catalog.validation import Known, Report
@@ -488,7 +489,7 @@ def _row_key(row: Any) -> tuple[Any, ...]:
     return tuple(row[c] for c in _ROW_KEY)
 
 
-def add_evaluations(engine: Engine, detail: dict[str, Any]) -> dict[str, Any]:
+def add_evaluations(engine: Engine, detail: ModelDetail) -> ModelDetail:
     """Put a model's results (and the sources they cite) into a `get_model` detail."""
     with reading(engine) as conn:
         results = model_evaluations(conn, detail["id"])

@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 import difflib
 import json
+import typing
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ from catalog.vocab import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from catalog.detail import ChildDetail, DatasetUse, FactDetail, ModelDetail, ParentDetail, SourceDetail
 
 # Every column a user can show, sort by or export, and the SQL expression behind it.
 COLUMNS: dict[str, ColumnElement[Any]] = {
@@ -359,7 +362,12 @@ def _provenance(conn: Connection, table: Any, key_column: Any, key: str) -> dict
                       "confidence": r.confidence, "note": r.note} for r in rows}
 
 
-def get_model(engine: Engine, name: str) -> dict[str, Any]:
+def cast_row(row: Any) -> Any:
+    """A result row as a dict of its columns (typed as whichever detail TypedDict it is assigned to)."""
+    return dict(row._mapping)
+
+
+def get_model(engine: Engine, name: str) -> ModelDetail:
     """Everything about one model: facts with provenance, sources, datasets, parents, children."""
     with reading(engine) as conn:
         return get_model_conn(conn, resolve_model(conn, name))
@@ -370,7 +378,7 @@ def _row_by_id(conn: Connection, table: Any, row_id: str) -> Any:
     return conn.execute(select(table).where(table.id == row_id)).first()
 
 
-def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
+def get_model_conn(conn: Connection, model_id: str) -> ModelDetail:
     """`get_model` on an open connection, for a known model id."""
     model = conn.execute(select(Model).where(Model.id == model_id)).one()
     org = _row_by_id(conn, Organization, model.org_id)
@@ -382,7 +390,7 @@ def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
         special[name_] = {k: prov[k] for k in ("source", "status", "method", "confidence", "note")}
         if prov["inherited_from"]:
             special[name_]["inherited_from"] = prov["inherited_from"]
-    facts = {}
+    facts: dict[str, FactDetail] = {}
     for name_ in MODEL_FACTS:
         value = getattr(model, name_)
         given = special.get(name_)
@@ -390,36 +398,37 @@ def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
             continue
         if name_ in LIST_FACTS and value:
             value = value.split(",")
-        facts[name_] = {"value": value, **(given or {"source": model.source_id, "status": "reported", "method": None,
-                                                    "confidence": None, "note": None})}
+        facts[name_] = typing.cast("FactDetail", {"value": value, **(given or {
+            "source": model.source_id, "status": "reported", "method": None, "confidence": None, "note": None})})
     for date_fact in DATE_FACTS:
         if date_fact in facts and getattr(model, date_fact) is not None:
             facts[date_fact]["value"] = format_date(getattr(model, date_fact),
                                                     getattr(model, f"{date_fact}_precision"))
     aliases = conn.execute(select(Alias.alias).where(Alias.model_id == model_id, Alias.is_name.is_(False))
                            .order_by(Alias.alias)).scalars().all()
-    datasets = [dict(r._mapping) for r in conn.execute(
+    datasets: list[DatasetUse] = [cast_row(r) for r in conn.execute(
         select(ModelDataset.dataset_id.label("dataset"), Dataset.name, ModelDataset.share,
                ModelDataset.epochs, ModelDataset.tokens, ModelDataset.source_id.label("source"),
                ModelDataset.note)
         .join(Dataset, Dataset.id == ModelDataset.dataset_id)
         .where(ModelDataset.model_id == model_id)
         .order_by(ModelDataset.share.desc().nulls_last(), ModelDataset.dataset_id))]
-    parents = [dict(r._mapping) for r in conn.execute(
+    parents: list[ParentDetail] = [cast_row(r) for r in conn.execute(
         select(Lineage.parent_id.label("model"), Model.name, Lineage.relation,
                Lineage.source_id.label("source"), Lineage.note)
         .join(Model, Model.id == Lineage.parent_id).where(Lineage.child_id == model_id)
         .order_by(Lineage.parent_id))]
-    children = [dict(r._mapping) for r in conn.execute(
+    children: list[ChildDetail] = [cast_row(r) for r in conn.execute(
         select(Lineage.child_id.label("model"), Model.name, Lineage.relation)
         .join(Model, Model.id == Lineage.child_id).where(Lineage.parent_id == model_id)
         .order_by(Lineage.child_id))]
     cited = {model.source_id} | {f["source"] for f in facts.values()} | \
         {d["source"] for d in datasets} | {p["source"] for p in parents}
-    sources = {s.id: {"url": s.url, "title": s.title, "kind": s.kind, "published": s.published}
-               for s in conn.execute(select(Source).where(Source.id.in_(cited)))}
+    sources: dict[str, SourceDetail] = {
+        s.id: {"url": s.url, "title": s.title, "kind": s.kind, "published": s.published}
+        for s in conn.execute(select(Source).where(Source.id.in_(cited)))}
     computed = add_computed({k: (v["value"] if isinstance(v, dict) else None) for k, v in facts.items()}
-                            | {"moe": facts.get("moe", {}).get("value")}, model.id)
+                            | {"moe": facts["moe"]["value"] if "moe" in facts else None}, model.id)
     return {
         "id": model.id, "name": model.name, "origin": model.origin,
         "family": family.id if family else None, "family_name": family.name if family else None,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.display import LABELS, human, human_bytes
 from cli.output import fit_text, render_table, terminal_width
 
+if TYPE_CHECKING:
+    from catalog.detail import FactDetail, ModelDetail
 
-def _status(fact: dict[str, Any]) -> str:
+
+def _status(fact: FactDetail) -> str:
     status = fact["status"]
     if fact.get("inherited_from"):
         status += f" from {fact['inherited_from']}"
@@ -16,7 +19,7 @@ def _status(fact: dict[str, Any]) -> str:
     return status + (f" ({', '.join(extra)})" if extra else "")
 
 
-def render_model(d: dict[str, Any]) -> str:
+def render_model(d: ModelDetail) -> str:
     """The `llmzoo show` text view."""
     lines = [f"{d['name']}  [{d['id']}]" + ("  (user-added)" if d["origin"] == "user" else "")]
     lines.append(f"organization: {d['org_name'] or d['org']}" +
