@@ -63,6 +63,7 @@ LAZY_HELP: dict[str, str] = {
     "add": "Add your own models, from a YAML file (same format as data/) or from options.",
     "edit": "Change facts of a model.",
     "history": "List the changes of a model's facts (old -> new, when, by what, with their sources).",
+    "changes": "List what a curated data refresh added, removed and changed (model, field, old -> new).",
     "revert": "Give a fact back the value it had before its last change (the revert is itself recorded).",
     "remove": "Remove a model you added (curated models cannot be removed).",
     "import": "Import models from a file: an llmzoo export (csv/json/jsonl), Epoch AI's CSV, or a HF config.json.",
