@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, extract, func, literal, or_, select
 
 from catalog import charts
+from catalog.computed import counted_params_sql, uses_active_sql
 from catalog.db import reading
 from catalog.queries import Filters, models_frame, order_by, select_models
 from catalog.schema import Lineage, Model, Organization
@@ -81,9 +82,9 @@ def _dates(text: pd.Series, precision: pd.Series) -> pd.Series:
 
 
 DATED = Model.released.is_not(None)
-# MoE models are placed by their active parameters where known (catalog.charts._plotted_params)
-PLOTTED = case((and_(Model.moe.is_(True), Model.active_params.is_not(None)), Model.active_params),
-               else_=Model.params)
+# MoE models are placed by their active parameters where known (catalog.computed.counted_params)
+USES_ACTIVE = uses_active_sql(Model.moe, Model.active_params)
+PLOTTED = counted_params_sql(Model.moe, Model.params, Model.active_params)
 LATER_STAGE = exists().where(Lineage.child_id == Model.id, Lineage.relation.in_(charts.STAGE_RELATIONS))
 # catalog.charts.pretraining_tokens: a later stage counts its inherited pre-training, never its own stage
 PRETRAINING_TOKENS = case((LATER_STAGE, case((Model.pretrain_tokens > 0, Model.pretrain_tokens))),
@@ -148,9 +149,8 @@ def _group_counts(conn: Connection, filters: Filters, group: Any, kept: int) -> 
 
 def _compute(conn: Connection, filters: Filters, total: int, title: str | None = None, width: int | None = None,
              height: int | None = None, max_points: int = charts.MAX_POINTS, max_labels: int = 40) -> Any:
-    uses_active = and_(Model.moe.is_(True), Model.active_params.is_not(None))
     counted = _records(conn, models_matching(filters, Model.id, PLOTTED, PRETRAINING_TOKENS,
-                                             case((uses_active, 1), else_=0))
+                                             case((USES_ACTIVE, 1), else_=0))
                        .where(PLOTTED > 0, or_(Model.train_tokens > 0, PRETRAINING_TOKENS > 0)),
                        ("id", "x", "y", "moe"))
     stage = ~(counted["y"].astype(float) > 0)  # only their own stage's tokens are known
@@ -174,8 +174,7 @@ def _growth(conn: Connection, filters: Filters, total: int, title: str | None = 
                                               func.max(Model.released))).one()
     charts.check_dated(total, dated, "growth chart")
     # compute as models_frame gives it: reported where a source gives it, else 6·N·D
-    active = and_(Model.moe.is_(True), Model.active_params.is_not(None), Model.active_params != 0)
-    params = case((active, Model.active_params), else_=Model.params)
+    params = PLOTTED
     compute = case((and_(Model.train_compute.is_not(None), Model.train_compute != 0), Model.train_compute),
                    (and_(params.is_not(None), params != 0, Model.train_tokens.is_not(None), Model.train_tokens != 0,
                          # 6·N·D within float range (else empty, as models_frame has it); no overflow on the way

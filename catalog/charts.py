@@ -99,9 +99,11 @@ def _flag(series: pd.Series) -> pd.Series:
 
 
 def _plotted_params(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(parameters to plot, their status, whether they are MoE active parameters)."""
+    """(parameters to plot, their status, whether they are MoE active parameters: catalog.computed's rule)."""
+    from catalog.computed import uses_active_frame
+
     active = _column(frame, "active_params")
-    uses_active = _flag(_column(frame, "moe")) & active.notna()
+    uses_active = uses_active_frame(_column(frame, "moe"), active)
     params = active.where(uses_active, _column(frame, "params")).astype(float)
     status = _status(frame, "active_params").where(uses_active, _status(frame, "params"))
     return params, status, uses_active

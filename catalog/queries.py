@@ -37,6 +37,7 @@ from catalog.units import parse_count
 from catalog.vocab import (
     ADAPTATIONS,
     ARCHITECTURES,
+    COMPUTED_INPUTS,
     DATASET_FACTS,
     DATE_FACTS,
     INHERITABLE_FACTS,
@@ -67,7 +68,6 @@ COLUMNS: dict[str, ColumnElement[Any]] = {
 }
 COMPUTED = ("tokens_per_param", "compute", "compute_status", "chinchilla_optimal_params",
             "chinchilla_ratio", "compute_hardware", "compute_hardware_method")
-HARDWARE_INPUTS = ("hardware", "accelerator_hours", "hardware_count", "training_days", "mfu")
 DEFAULT_COLUMNS = ("id", "name", "org", "released", "arch", "params", "train_tokens",
                    "context_window", "open_weights")
 # Shorter headers of wide columns in tables.
@@ -217,8 +217,7 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
     columns = check_columns(columns)
     computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]
-    extra = ["params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS] \
-        if set(columns) & set(COMPUTED) or computed_key else []
+    extra = list(COMPUTED_INPUTS) if set(columns) & set(COMPUTED) or computed_key else []
     if "released" in columns:
         extra.append("released_precision")
     needed = list(dict.fromkeys(base + extra + ["id"]))
@@ -493,8 +492,7 @@ _PLAIN_FACTS = tuple((_VALUE_AT + i, _AT[name], _AT[f"{name}_status"])
 _DATE_FACTS = tuple((_VALUE_AT + i, _PRECISION_AT[name], _AT[name], _AT[f"{name}_status"])
                     for i, name in enumerate(MODEL_FACTS) if name in DATE_FACTS)
 _STATUS_AT = {name: _AT[f"{name}_status"] for name in MODEL_FACTS}  # then source, method, confidence, note
-_COMPUTED_INPUTS = tuple((name, _VALUE_AT + list(MODEL_FACTS).index(name)) for name in
-                         ("params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS))
+_COMPUTED_INPUTS = tuple((name, _VALUE_AT + list(MODEL_FACTS).index(name)) for name in COMPUTED_INPUTS)
 _WIDTH = len(_AT)
 _JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # = json.dumps(..., sort_keys=True)
 _PARENTS_AT, _DATASETS_AT, _ACCEPT_AT, _REFS_AT = (_AT[name] for name in ("parents", "datasets", "accept", "refs"))
@@ -733,7 +731,7 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
         columns.insert(0, "id")
     columns = check_columns(columns)
     computed = [c for c in columns if c in COMPUTED]
-    inputs = ["params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS] if computed else []
+    inputs = list(COMPUTED_INPUTS) if computed else []
     needed = list(dict.fromkeys(["id", *(c for c in columns if c in COLUMNS and c != "released"), *inputs,
                                  *(["released_precision"] if "released" in columns else [])]))
     stmt = select_models(needed, filters or Filters())
@@ -747,8 +745,10 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
         ids = list(frame["id"])
         provenance, derived = _status_frame(conn, ids), _derived_by(conn, ids)
     where = pd.Index(frame["id"])  # one hash table of the ids, to place looked-up values
+    from catalog.computed import as_built, fill_computed_frame
+
     if computed:
-        _add_computed_columns(frame, computed)
+        fill_computed_frame(frame, computed)
     if "released" in columns:
         text, precision = frame["released"], frame["released_precision"]
         text = text.where(precision != "year", text.str[:4]).where(precision != "month", text.str[:7])
@@ -757,8 +757,8 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
         status = _placed(where, provenance.get(name, {}))
         if name in columns:
             status = status.where(status.notna() | frame[name].isna(), "reported")
-        frame[f"{name}_status"] = _as_built(status)
-    frame["derived_by"] = _as_built(_placed(where, derived))
+        frame[f"{name}_status"] = as_built(status)
+    frame["derived_by"] = as_built(_placed(where, derived))
     return frame[columns + [f"{n}_status" for n in STATUS_FIELDS] + ["derived_by"]].reset_index(drop=True)
 
 
@@ -789,13 +789,6 @@ def _placed(where: pd.Index, values: dict[str, str]) -> pd.Series:
     return pd.Series(column, index=range(len(where)), dtype=object)
 
 
-def _as_built(values: pd.Series) -> pd.Series:
-    """A column with the dtype pandas infers for the same values given as records (text: `str`)."""
-    import pandas as pd
-
-    return pd.Series(values.astype(object).where(values.notna(), None).tolist(), index=values.index)
-
-
 def _status_frame(conn: Connection, ids: list[str]) -> dict[str, dict[str, str]]:
     """{field: {model_id: status}} of the STATUS_FIELDS provenance rows of these models (for many
     models one pass over model_facts, for few an indexed lookup per 500)."""
@@ -817,37 +810,6 @@ def _status_frame(conn: Connection, ids: list[str]) -> dict[str, dict[str, str]]
     for model_id, name, status in rows:
         out.setdefault(name, {})[model_id] = status
     return out
-
-
-def _add_computed_columns(frame: pd.DataFrame, computed: list[str]) -> None:
-    """`add_computed` on a whole frame: the three arithmetic columns vectorized, others per row."""
-    import numpy as np
-    import pandas as pd
-
-    def truthy(column: str) -> pd.Series:
-        values = frame[column]
-        return values.notna() & (values != 0) & (values != False)  # noqa: E712 (element-wise)
-
-    moe_active = frame["moe"].eq(True) & truthy("active_params")
-    params = frame["active_params"].where(moe_active, frame["params"])
-    known = params.notna() & (params != 0) & truthy("train_tokens")
-    reported = truthy("train_compute")
-    none = pd.Series(None, index=frame.index, dtype=object)
-    ratio, flop = frame["train_tokens"] / params, 6 * params * frame["train_tokens"]
-    finite = np.isfinite(pd.to_numeric(ratio, errors="coerce").astype(float)) \
-        & np.isfinite(pd.to_numeric(flop, errors="coerce").astype(float))
-    unfit = known & ~finite  # beyond float range: empty, as add_computed leaves it (with its warning)
-    known &= ~unfit
-    frame["tokens_per_param"] = ratio.where(known)
-    frame["compute"] = frame["train_compute"].where(reported, flop.where(known))
-    frame["compute_status"] = _as_built(none.where(~reported, "source").where(reported | ~known, "6ND"))
-    slow = [c for c in computed if c not in ("tokens_per_param", "compute", "compute_status")]
-    if slow or unfit.any():
-        rows = frame[["id", "params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS]]
-        values = [add_computed({k: (None if pd.isna(v) else v) for k, v in row.items()})
-                  for row in rows.to_dict("records")]
-        for column in slow:
-            frame[column] = pd.Series([v[column] for v in values], index=frame.index)
 
 
 def _organization_counts(rows: Sequence[Any]) -> list[tuple[str, int]]:

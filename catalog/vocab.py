@@ -105,6 +105,9 @@ COMPUTED_STATUSES = ("inherited",)
 DATE_FACTS = tuple(name for name, kind in MODEL_FACTS.items() if kind == "date")
 ADAPTATIONS = ("pretrain", "continued-pretrain", "sft", "rlhf", "dpo", "preference", "rlaif", "rl",
                "distillation")
+#: The facts the computed columns (catalog.computed) are worked out from.
+COMPUTED_INPUTS = ("params", "active_params", "moe", "train_tokens", "train_compute", "hardware", "accelerator_hours",
+                   "hardware_count", "training_days", "mfu")
 DATASET_FACTS: dict[str, str] = {"tokens": "count", "bytes": "count", "documents": "count"}
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
