@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from catalog.db import reading
 from catalog.errors import CatalogError
-from catalog.queries import get_model_conn, resolve_model
+from catalog.queries import Filters, find_models, get_model_conn, resolve_model
 from catalog.vocab import MODEL_FACTS
 
 if TYPE_CHECKING:
@@ -82,3 +82,24 @@ def _computed_status(computed: dict[str, Any], name: str) -> str | None:
     if name == "compute":
         return "reported" if computed.get("compute_status") == "source" else "derived"
     return "estimated" if name == "compute_hardware" else "derived"
+
+
+#: The columns of `scaling_positions`: each model against the Chinchilla-optimal allocation of its compute.
+SCALING_COLUMNS = ("id", "params", "train_tokens", "compute", "compute_status", "tokens_per_param",
+                   "chinchilla_optimal_params", "chinchilla_ratio")
+
+
+def scaling_positions(engine: Engine, names: Sequence[str] = (),
+                      filters: Filters | None = None) -> list[dict[str, Any]]:
+    """The SCALING_COLUMNS of the models named (in the order given, each resolved as `show` does) or,
+    without names, of the models matching `filters` in release order; MoE models count their active
+    parameters (catalog.computed)."""
+    filters = filters or Filters()
+    if names:
+        with reading(engine) as conn:
+            filters.ids = [resolve_model(conn, name) for name in names]
+    rows = find_models(engine, filters, sort="released", columns=SCALING_COLUMNS)
+    order = {model_id: i for i, model_id in enumerate(filters.ids)}
+    rows.sort(key=lambda r: order.get(r["id"], 0))
+    return rows
+
