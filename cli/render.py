@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from catalog.display import LABELS, human, human_bytes
+from catalog.display import LABELS, derived_rows, human, human_bytes
 from cli.output import fit_text, render_table, terminal_width
 
 if TYPE_CHECKING:
@@ -33,16 +33,8 @@ def render_model(d: ModelDetail) -> str:
     for name, fact in d["facts"].items():
         rows.append({"fact": LABELS.get(name, name), "value": human(name, fact["value"], fact["status"]),
                      "status": _status(fact), "source": fact["source"], "note": fact.get("note") or ""})
-    comp = d["computed"]
-    if comp.get("compute") and comp.get("compute_status") == "6ND":
-        rows.append({"fact": "training compute (FLOP)", "value": "=" + human("compute", comp["compute"]),
-                     "status": "derived (6ND)", "source": "", "note": "6 x params x training tokens"})
-    if comp.get("compute_hardware"):
-        rows.append({"fact": "training compute (FLOP)", "value": "~" + human("compute", comp["compute_hardware"]),
-                     "status": "estimated (hardware)", "source": "", "note": comp["compute_hardware_method"]})
-    if comp.get("tokens_per_param"):
-        rows.append({"fact": "tokens per parameter", "value": f"{comp['tokens_per_param']:.3g}",
-                     "status": "derived", "source": "", "note": ""})
+    rows += [{"fact": r.label, "value": r.value, "status": r.status, "source": "", "note": r.note}
+             for r in derived_rows(d["computed"])]
     width = terminal_width()
     lines.append(render_table(rows, ["fact", "value", "status", "source", "note"], width=width, wrap=True))
     if d["datasets"]:

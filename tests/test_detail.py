@@ -60,3 +60,17 @@ def test_export_rows_agree_with_the_model_detail(engine, db: str) -> None:
             assert row[name] == detail["computed"][name], (row["id"], name)
         assert [p["model"] for p in row["parents"] or []] == [p["model"] for p in detail["parents"]]
         assert sorted(d["dataset"] for d in row["datasets"] or []) == sorted(d["dataset"] for d in detail["datasets"])
+
+
+def test_derived_rows_word_the_computed_values_once() -> None:
+    from catalog.display import derived_rows
+
+    computed = {"compute": 5.76e23, "compute_status": "6ND", "tokens_per_param": 20.0,
+                "chinchilla_optimal_params": 6.9e10, "chinchilla_ratio": 1.02, "compute_hardware": None}
+    assert [tuple(r) for r in derived_rows(computed)] == [
+        ("training compute (FLOP)", "=5.76e23", "derived (6ND)", "6 x params x training tokens"),
+        ("tokens per parameter", "20", "derived", ""),
+    ]
+    assert [r.label for r in derived_rows(computed, chinchilla=True)][2:] == [
+        "Chinchilla-optimal size", "tokens per parameter vs Chinchilla"]
+    assert derived_rows({"compute": 3.14e23, "compute_status": "source"}) == []
