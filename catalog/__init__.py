@@ -33,12 +33,13 @@ _HOMES: dict[str, str] = {
     "find_evals": "catalog.evals",
     "ModelDetail": "catalog.detail",
     # charts
-    "chart_timeline": "catalog.charts", "chart_compute": "catalog.charts", "chart_growth": "catalog.charts",
-    "chart_architectures": "catalog.charts", "chart_capability": "catalog.charts_capability",
-    "chart_data_mix": "catalog.chart_datamix", "chart_tree": "catalog.charts_tree",
-    "chart_tree_from_db": "catalog.charts_tree", "chart_lineage": "catalog.lineage",
-    "chart_lineage_from_db": "catalog.lineage", "chart_from_db": "catalog.chartdata",
-    "save_chart": "catalog.chartfiles",
+    "chart_timeline": "catalog.charts.draw", "chart_compute": "catalog.charts.draw",
+    "chart_growth": "catalog.charts.draw",
+    "chart_architectures": "catalog.charts.draw", "chart_capability": "catalog.charts.capability",
+    "chart_data_mix": "catalog.charts.data_mix", "chart_tree": "catalog.charts.tree",
+    "chart_tree_from_db": "catalog.charts.tree", "chart_lineage": "catalog.lineage",
+    "chart_lineage_from_db": "catalog.lineage", "chart_from_db": "catalog.charts.selection",
+    "save_chart": "catalog.charts.files",
     # scaling laws (the module, and its most used functions)
     "chinchilla_optimal": "catalog.scaling", "chinchilla_position": "catalog.scaling",
     "optimal_allocation": "catalog.scaling", "predict_loss": "catalog.scaling",
@@ -79,12 +80,12 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what the type checker and editors see; nothing is imported at run time
     from catalog import scaling
-    from catalog.chart_datamix import chart_data_mix
-    from catalog.chartdata import chart_from_db
-    from catalog.chartfiles import save_chart
-    from catalog.charts import chart_architectures, chart_compute, chart_growth, chart_timeline
-    from catalog.charts_capability import chart_capability
-    from catalog.charts_tree import chart_tree, chart_tree_from_db
+    from catalog.charts.capability import chart_capability
+    from catalog.charts.data_mix import chart_data_mix
+    from catalog.charts.draw import chart_architectures, chart_compute, chart_growth, chart_timeline
+    from catalog.charts.files import save_chart
+    from catalog.charts.selection import chart_from_db
+    from catalog.charts.tree import chart_tree, chart_tree_from_db
     from catalog.compare import compare_models
     from catalog.datamix import mixtures, model_mixture
     from catalog.datasets_query import dataset_detail, list_datasets

@@ -241,7 +241,7 @@ def tree_lanes(nodes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _styles() -> tuple[dict[str, str], dict[str, str]]:
-    from catalog.charts import ARCH_COLORS, WEIGHT_SHAPES
+    from catalog.charts.draw import ARCH_COLORS, WEIGHT_SHAPES
 
     return ARCH_COLORS, WEIGHT_SHAPES
 
@@ -258,7 +258,7 @@ def chart_lineage(nodes: pd.DataFrame, edges: pd.DataFrame, title: str | None = 
     """The evolutionary tree: one lane per family over time, lineage edges between models.
 
     `nodes` and `edges` are those of `lineage_frames`. Colour is the architecture and shape open
-    or closed weights (as in catalog.charts); mark area grows with parameters. Lanes are grouped
+    or closed weights (as in catalog.charts.draw); mark area grows with parameters. Lanes are grouped
     by architecture, then ordered by first release. With more than `max_lanes` families only the
     busiest (by lineage edges, then models) are drawn, and at most `max_points` models (those
     with lineage first, then the largest, shared fairly between lanes); the subtitle says so.
@@ -385,11 +385,11 @@ def chart_lineage_from_db(engine: Engine, filters: Filters | None = None, title:
                           large: int | None = None) -> alt.LayerChart:
     """`chart_lineage(*lineage_frames(engine, filters), ...)`, the same chart, without reading every model.
 
-    Above `large` selected models (catalog.chartdata.LARGE), the lanes' counts, spans and lineage
+    Above `large` selected models (catalog.charts.selection.LARGE), the lanes' counts, spans and lineage
     edges are counted in SQL, the busiest lanes and the drawn models picked in SQL by the rules of
     `_busiest_lanes` and `_thin`, and only the drawn models and the edges between them are read.
     """
-    from catalog.chartdata import LARGE, models_matching
+    from catalog.charts.selection import LARGE, models_matching
 
     filters = filters or Filters()
     options: dict[str, Any] = {"title": title, "width": width, "height": height, "urls": urls}
@@ -423,7 +423,7 @@ def _chart_from_sql(conn: Connection, filters: Filters, total: int, max_lanes: i
                     **options: Any) -> alt.LayerChart:
     import pandas as pd
 
-    from catalog.chartdata import models_matching
+    from catalog.charts.selection import models_matching
 
     lanes = _lane_totals(conn, filters)
     if not lanes:
@@ -469,7 +469,7 @@ def _datetimes(dates: list[Any]) -> pd.Series:
 def _lane_totals(conn: Connection, filters: Filters) -> dict[str, _Lane]:
     """Dated models, first and last release and lineage edge ends of every lane, by lane name (two
     families of one name, or a family named like an organization's "(other)" lane, share a lane)."""
-    from catalog.chartdata import models_matching
+    from catalog.charts.selection import models_matching
 
     families = dict(conn.execute(select(Family.id, Family.name)).all())
     orgs: dict[str | None, str] = dict(conn.execute(select(Organization.id, Organization.name)).all())
@@ -500,7 +500,7 @@ def _far_end_selected(filters: Filters, far: Any) -> list[Any]:
 
     The test is on `coalesce(far, far)`, not `far`: SQLite would otherwise look the lineage
     primary key up once for every selected id, for every model (hours on 100k models)."""
-    from catalog.chartdata import models_matching
+    from catalog.charts.selection import models_matching
 
     if not conditions(filters):
         return []
@@ -519,7 +519,7 @@ def _lane_index(lanes: Iterable[_Lane], rank: Mapping[str, int]) -> Any:
 
 def _first_models(conn: Connection, filters: Filters, lanes: Mapping[str, _Lane]) -> None:
     """Set each lane's first model (release date, id) and branch (the first model's architecture)."""
-    from catalog.chartdata import models_matching
+    from catalog.charts.selection import models_matching
 
     starts = {}
     for lane in lanes.values():
@@ -548,7 +548,7 @@ def _first_models(conn: Connection, filters: Filters, lanes: Mapping[str, _Lane]
 def _thinned_ids(conn: Connection, filters: Filters, index: Any, keep: int) -> list[str]:
     """The ids `_thin` keeps: models with lineage (between selected models) first, then the largest,
     lanes taking turns in lane order; ties by id."""
-    from catalog.chartdata import models_matching
+    from catalog.charts.selection import models_matching
 
     linked = or_(*[exists().where(near == Model.id, *_far_end_selected(filters, far))
                    for near, far in ((Lineage.child_id, Lineage.parent_id), (Lineage.parent_id, Lineage.child_id))])
@@ -566,7 +566,7 @@ def _positions(conn: Connection, filters: Filters, frame: pd.DataFrame) -> pd.In
     its data's text, which shows index labels, so the chart is the same only with the same labels."""
     import pandas as pd
 
-    from catalog.chartdata import models_matching
+    from catalog.charts.selection import models_matching
 
     place = models_matching(filters, Model.id.label("i"), func.row_number().over(order_by=(Model.released, Model.id))
                     .label("n")).where(Model.released.is_not(None)).subquery()

@@ -720,7 +720,7 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
 
     Built column by column (one query per table, arithmetic in pandas), so a million models take
     seconds; the values are those `find_models` gives. Given a Connection rather than an Engine,
-    reads in that connection's transaction (catalog.chartdata: the same snapshot as its counts).
+    reads in that connection's transaction (catalog.charts.selection: the same snapshot as its counts).
     """
     from contextlib import nullcontext
 

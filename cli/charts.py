@@ -35,8 +35,8 @@ def chart_options(func: F) -> F:
 
 def _draw(ctx: click.Context, kwargs: dict[str, Any], name: str, **options: Any) -> None:
     """Select the models, build the chart `name` with `options`, write it, say where."""
-    from catalog.chartdata import chart_from_db
-    from catalog.chartfiles import chart_format, check_writable, save_chart
+    from catalog.charts.files import chart_format, check_writable, save_chart
+    from catalog.charts.selection import chart_from_db
 
     output, scale = kwargs.pop("output"), kwargs.pop("scale")
     chart_format(output)  # a wrong extension or folder fails before the query
@@ -157,8 +157,8 @@ def data_mix(ctx: click.Context, /, title: str | None, width: int | None, height
       llmzoo chart data-mix -o mix.png
       llmzoo chart data-mix --org google --org deepmind -o google-mix.html
     """
-    from catalog.chart_datamix import chart_data_mix
-    from catalog.chartfiles import chart_format, check_writable, save_chart
+    from catalog.charts.data_mix import chart_data_mix
+    from catalog.charts.files import chart_format, check_writable, save_chart
     from catalog.datamix import mixtures
 
     output, scale = kwargs.pop("output"), kwargs.pop("scale")
@@ -199,8 +199,8 @@ def capability(ctx: click.Context, /, benchmarks: tuple[str, ...], x_axis: str, 
       llmzoo chart capability --benchmark mmlu -o cap.png
       llmzoo chart capability --benchmark mmlu --benchmark gsm8k --x params -o cap.svg
     """
-    from catalog.chartfiles import chart_format, check_writable, save_chart
-    from catalog.charts_capability import chart_capability
+    from catalog.charts.capability import chart_capability
+    from catalog.charts.files import chart_format, check_writable, save_chart
 
     output, scale = kwargs.pop("output"), kwargs.pop("scale")
     chart_format(output)

@@ -134,12 +134,12 @@ def chart_lineage_command(ctx: click.Context, /, output: str, scale: float, titl
     """
     from pathlib import Path
 
-    from catalog.chartfiles import chart_format, check_writable, save_chart
+    from catalog.charts.files import chart_format, check_writable, save_chart
 
     chart_format(output)  # a wrong extension or folder fails before the query
     check_writable(Path(output))
     if layout == "tree":
-        from catalog.charts_tree import MAX_NODES, chart_tree_from_db
+        from catalog.charts.tree import MAX_NODES, chart_tree_from_db
 
         chart = chart_tree_from_db(open_engine(ctx), filters_from(kwargs), title, height,
                                    max_nodes=max_families or MAX_NODES)

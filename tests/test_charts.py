@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from catalog import chartdata, charts, scaling
-from catalog.chartfiles import chart_format, render_chart, save_chart
+from catalog import scaling
+from catalog.charts import draw as charts
+from catalog.charts import selection as chartdata
+from catalog.charts.files import chart_format, render_chart, save_chart
 from catalog.errors import CatalogError
 from catalog.queries import Filters, models_frame
 

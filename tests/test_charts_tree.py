@@ -1,4 +1,4 @@
-"""The evolutionary tree (`llmzoo chart lineage`, catalog.charts_tree): asserted on the Vega-Lite spec."""
+"""The evolutionary tree (`llmzoo chart lineage`, catalog.charts.tree): asserted on the Vega-Lite spec."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from catalog.charts import text_width
-from catalog.charts_tree import BRANCHES, LABEL_X, MARK_X, ROW_GAP, chart_tree_from_db, tree_nodes
+from catalog.charts.draw import text_width
+from catalog.charts.tree import BRANCHES, LABEL_X, MARK_X, ROW_GAP, chart_tree_from_db, tree_nodes
 from catalog.errors import CatalogError
 from catalog.queries import Filters
 
@@ -176,7 +176,7 @@ def test_cli_unknown_family_is_an_error(run, tmp_path):
 
 
 def test_a_family_links_at_most_its_most_frequent_parents(engine):
-    from catalog.charts_tree import MAX_PARENTS
+    from catalog.charts.tree import MAX_PARENTS
 
     _synthetic(engine)
     nodes, _ = tree_nodes(engine)

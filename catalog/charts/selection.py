@@ -1,12 +1,12 @@
 """The models a chart draws, selected in the database: charts of a million models in seconds.
 
-`chart_from_db(engine, name, filters, **options)` returns the chart `catalog.charts.chart_<name>`
+`chart_from_db(engine, name, filters, **options)` returns the chart `catalog.charts.draw.chart_<name>`
 draws from `models_frame(engine, filters, columns=CHART_COLUMNS)`, the same chart. Up to `LARGE`
 selected models it is built exactly that way. Above, reading every model's row, statuses and
 lineage into pandas costs ~20 s and 1.5 GB per million models, so instead the counts the subtitles
-need come from SQL, the models to draw are picked by the same rules as in `catalog.charts` (in SQL,
+need come from SQL, the models to draw are picked by the same rules as in `catalog.charts.draw` (in SQL,
 or in pandas on the two or three columns a rule reads), and only those few thousand models are
-read in full. Thinning rules and their ties follow `catalog.charts` exactly (the tests compare
+read in full. Thinning rules and their ties follow `catalog.charts.draw` exactly (the tests compare
 both ways on the same catalogue).
 """
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, extract, func, literal, or_, select
 
-from catalog import charts
+from catalog.charts import draw as charts
 from catalog.computed import counted_params_sql, uses_active_sql
 from catalog.db import reading
 from catalog.queries import Filters, models_frame, order_by, select_models
@@ -34,9 +34,9 @@ LARGE = 20_000
 
 def chart_from_db(engine: Engine, name: str, filters: Filters | None = None, large: int = LARGE,
                   **options: Any) -> Any:
-    """The chart `name` (one of `catalog.charts.CHARTS`) of the models matching `filters`.
+    """The chart `name` (one of `catalog.charts.draw.CHARTS`) of the models matching `filters`.
 
-    `options` are those of `catalog.charts.chart_<name>` (title, width, height, group_by, share,
+    `options` are those of `catalog.charts.draw.chart_<name>` (title, width, height, group_by, share,
     max_points, ...). Selections of more than `large` models are thinned in SQL (see the module).
     """
     filters = filters or Filters()
@@ -86,7 +86,7 @@ DATED = Model.released.is_not(None)
 USES_ACTIVE = uses_active_sql(Model.moe, Model.active_params)
 PLOTTED = counted_params_sql(Model.moe, Model.params, Model.active_params)
 LATER_STAGE = exists().where(Lineage.child_id == Model.id, Lineage.relation.in_(charts.STAGE_RELATIONS))
-# catalog.charts.pretraining_tokens: a later stage counts its inherited pre-training, never its own stage
+# catalog.charts.draw.pretraining_tokens: a later stage counts its inherited pre-training, never its own stage
 PRETRAINING_TOKENS = case((LATER_STAGE, case((Model.pretrain_tokens > 0, Model.pretrain_tokens))),
                           else_=Model.train_tokens)
 
@@ -125,7 +125,7 @@ def _timeline(conn: Connection, filters: Filters, total: int, group_by: str = "o
 
 def _group_counts(conn: Connection, filters: Filters, group: Any, kept: int) -> pd.Series:
     """Dated models per group, most first, ties in order of each group's first model (release date,
-    then id): the order of `value_counts` on the frame (catalog.charts.small_groups). Only the
+    then id): the order of `value_counts` on the frame (catalog.charts.draw.small_groups). Only the
     order across the `kept`-th place decides anything (which groups share the "Other" row), so only
     a tie there is settled by the first models' ids."""
     import pandas as pd

@@ -126,7 +126,7 @@ def _lane_columns(model: Any) -> tuple[Any, Any]:
 
 
 def _select(filters: Filters, *columns: Any) -> Any:
-    from catalog.chartdata import models_matching as filtered
+    from catalog.charts.selection import models_matching as filtered
 
     return filtered(filters, *columns)
 
@@ -255,7 +255,7 @@ def layout(nodes: Sequence[FamilyNode], height: int) -> tuple[float, list[tuple[
 
     Returns the plot width, the branches drawn (name, left, right) and the year lines (year, y).
     """
-    from catalog.charts import text_width
+    from catalog.charts.draw import text_width
 
     first, last = min(n.released for n in nodes), max(n.released for n in nodes)
     start = dt.date(first.year, 1, 1)
@@ -352,7 +352,7 @@ def chart_tree(nodes: Sequence[FamilyNode], total: int | None = None, title: str
     import altair as alt
     import pandas as pd
 
-    from catalog.charts import ARCH_COLORS, FONT, INK, LABEL_SIZE, WEIGHT_SHAPES
+    from catalog.charts.draw import ARCH_COLORS, FONT, INK, LABEL_SIZE, WEIGHT_SHAPES
     from catalog.units import format_count
 
     if not nodes:

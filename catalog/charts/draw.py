@@ -1,13 +1,14 @@
 """Charts of the catalogue: a models DataFrame in, an altair chart out. Never saves files.
 
 Each `chart_*` function takes the frame of `catalog.queries.models_frame` (columns listed in
-`CHART_COLUMNS`) and returns a configured altair chart; `catalog.chartfiles.save_chart` writes it.
+`CHART_COLUMNS`) and returns a configured altair chart; `catalog.charts.files.save_chart` writes it.
 
 Large selections stay drawable: points are thinned and groups merged in pandas before the chart is
 built (at most `MAX_POINTS` marks, `MAX_GROUPS` timeline rows), and the subtitle says what is shown
 ("showing 3,000 of 100,000 models: the largest per organization and year"). Each chart is a
 selection (`chart_*`) and a drawing (`draw_*`) of the selected models with the counts the subtitle
-needs, so that `catalog.chartdata` can select in SQL, by the same rules, from a million models. Labels are placed by
+needs, so that `catalog.charts.selection` can select in SQL, by the same rules, from a million models.
+Labels are placed by
 a greedy collision check in pixel space, so no two labels (and no label and point) overlap; the
 tooltips carry every model's key facts with their status.
 """
@@ -347,7 +348,7 @@ def draw_timeline(data: pd.DataFrame, group_by: str, total: int, dated: int, mer
     """The timeline of `data`: the (dated, thinned) models to draw, with their `group` row names.
 
     `total` models were selected, `dated` of them have a release date, `merged` groups share the
-    "Other" row: the subtitle says so. `chart_timeline` selects in pandas, `catalog.chartdata` in SQL.
+    "Other" row: the subtitle says so. `chart_timeline` selects in pandas, `catalog.charts.selection` in SQL.
     """
     alt, np, pd = _modules()
     groups = _group_order(data)
@@ -487,7 +488,7 @@ def small_groups(counts: pd.Series, max_groups: int) -> list[str]:
     """The groups that share the "Other" row: all but the first `max_groups - 1` of `counts`.
 
     `counts` is models per group, most first, ties in order of each group's first model (what
-    pandas' `value_counts` gives for rows in release order, then id; `catalog.chartdata` orders
+    pandas' `value_counts` gives for rows in release order, then id; `catalog.charts.selection` orders
     its SQL counts the same way).
     """
     if len(counts) <= max_groups:
@@ -511,7 +512,7 @@ def _thin_by_group_year(data: pd.DataFrame, max_points: int) -> np.ndarray:
     round by round (the largest of every group and year, then the second largest, ...).
 
     Ties go to the earlier row of `data`, which is in release order (then id), as in
-    `catalog.chartdata.timeline_rows`.
+    `catalog.charts.selection.timeline_rows`.
     """
     _, np, _ = _modules()
     params = _column(data, "params").astype(float).fillna(0.0)
@@ -603,7 +604,7 @@ def pretraining_tokens(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Se
     A model derived by a later training stage (STAGE_RELATIONS, the `derived_by` column) counts its
     `pretrain_tokens` (its base's own tokens, inherited through the chain), never its own stage's
     `train_tokens` (None where it has no `pretrain_tokens`); every other model its `train_tokens`.
-    The SQL selection of large catalogues (catalog.chartdata.PRETRAINING_TOKENS) is the same rule.
+    The SQL selection of large catalogues (catalog.charts.selection.PRETRAINING_TOKENS) is the same rule.
     """
     stage = _stage_only(frame)
     pretrain = _column(frame, "pretrain_tokens").astype(float)

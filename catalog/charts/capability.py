@@ -4,7 +4,7 @@ One point per model and benchmark: the model's result in the benchmark's standar
 benchmark, the benchmark's metric, `standard.shots` and `standard.cot`), the developer's own where
 there is one, else a third party's (drawn as a triangle); several benchmarks become small multiples.
 x is training compute on a log scale (a source's figure, else 6·N·D, drawn hollow as an estimate;
-for a fine-tune the pre-training compute it inherits, never its own stage's: catalog.charts.
+for a fine-tune the pre-training compute it inherits, never its own stage's: catalog.charts.draw.
 pretraining_compute) or, with `x="params"`, parameters (nominal or estimated counts hollow). A dashed rule marks the
 benchmark's chance level; each panel's subtitle says the setting.
 """
@@ -79,7 +79,7 @@ def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filter
                          columns=["id", "name", "family", "org", "params", "train_compute", "train_tokens",
                                   "active_params", "moe", "compute", "compute_status", "pretrain_tokens",
                                   "pretrain_compute"])
-    from catalog.charts import pretraining_compute
+    from catalog.charts.draw import pretraining_compute
 
     # a fine-tune's score goes with the pre-training behind it, never its own stage's compute
     frame["pretrain_x"], frame["pretrain_x_estimated"] = pretraining_compute(frame, ESTIMATED)
@@ -162,7 +162,7 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
     import altair as alt
     import pandas as pd
 
-    from catalog.charts import count_label_expr, decades_within, finish_chart
+    from catalog.charts.draw import count_label_expr, decades_within, finish_chart
 
     points, benches = capability_points(engine, benchmarks, filters, x)
     data = pd.DataFrame(points)

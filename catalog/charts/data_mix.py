@@ -38,7 +38,7 @@ def chart_data_mix(mixtures: Sequence[Mixture], title: str | None = None, width:
     import altair as alt
     import pandas as pd
 
-    from catalog.charts import finish_chart
+    from catalog.charts.draw import finish_chart
 
     if not mixtures:
         raise CatalogError("no model matching these filters has a published data mixture (training-data "
