@@ -26,7 +26,7 @@ _HOMES: dict[str, str] = {
     # queries
     "Filters": "catalog.queries", "find_models": "catalog.queries", "get_model": "catalog.queries",
     "models_frame": "catalog.queries", "resolve_model": "catalog.queries", "catalog_stats": "catalog.queries",
-    "compare_models": "catalog.compare", "export_models": "catalog.exporting",
+    "compare_models": "catalog.compare", "export_models": "catalog.io.export",
     "model_lineage": "catalog.lineage", "lineage_frames": "catalog.lineage",
     "model_mixture": "catalog.datamix", "mixtures": "catalog.datamix",
     "list_datasets": "catalog.datasets_query", "dataset_detail": "catalog.datasets_query",
@@ -93,7 +93,7 @@ if TYPE_CHECKING:  # what the type checker and editors see; nothing is imported 
     from catalog.detail import ModelDetail
     from catalog.errors import CatalogError, CatalogWarning, DatabaseError, DataError, UnknownModel
     from catalog.evals import find_evals
-    from catalog.exporting import export_models
+    from catalog.io.export import export_models
     from catalog.lineage import chart_lineage, chart_lineage_from_db, lineage_frames, model_lineage
     from catalog.loading import load_directory
     from catalog.queries import Filters, catalog_stats, find_models, get_model, models_frame, resolve_model

@@ -19,7 +19,7 @@ from catalog.db import (
     writing,
 )
 from catalog.errors import CatalogError, DamagedDatabase, DatabaseError
-from catalog.files import atomic_target
+from catalog.io.files import atomic_target
 from catalog.schema import ComputedFact, FactHistory, Meta, Model
 from catalog.store import TABLES
 

@@ -163,7 +163,7 @@ def import_columns() -> frozenset[str]:
 
 
 def _csv_rows(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
-    from catalog.exporting import excel_unsafe
+    from catalog.io.export import excel_unsafe
 
     csv.field_size_limit(MAX_CSV_FIELD)
     with path.open(encoding="utf-8-sig", newline="") as handle:

@@ -37,7 +37,7 @@ from sqlalchemy import Engine, select
 from catalog.db import reading
 from catalog.display import LABELS, human
 from catalog.errors import CatalogError
-from catalog.files import umask
+from catalog.io.files import umask
 from catalog.lineage import LineageGraph, TreeNode
 from catalog.queries import (
     COMPUTED,

@@ -106,7 +106,7 @@ def import_cmd(ctx: click.Context, path: Path, source_format: str, fmt: str | No
     if source_format == "epoch":
         if fmt:
             raise click.UsageError("--format is for --from export; an Epoch file is always CSV")
-        from catalog.importers.epoch_benchmarks import import_epoch_benchmarks
+        from catalog.io.importers.epoch_benchmarks import import_epoch_benchmarks
 
         click.echo("\n".join(epoch_report(import_epoch_benchmarks(open_engine(ctx), path, source_url, dry_run))))
         return

@@ -339,7 +339,7 @@ def export(ctx: click.Context, /, output: str, fmt: str | None, sort: str | None
       llmzoo export --origin user --excel-safe -o for-excel.csv
       llmzoo export --arch encoder-decoder -o - --format jsonl
     """
-    from catalog.exporting import export_models
+    from catalog.io.export import export_models
 
     filters = filters_from(kwargs)
     with exact_stdout():  # the rows go out exactly as stored, to stdout as to a file

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog.errors import CatalogError
-from catalog.files import atomic_target
+from catalog.io.files import atomic_target
 from cli.main import cli
 
 
@@ -55,7 +55,7 @@ def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
         pass
 
 
-#: Every kind of output file the CLI writes, each through catalog.files (the site is a folder: test_site).
+#: Every kind of output file the CLI writes, each through catalog.io.files (the site is a folder: test_site).
 OUTPUTS = [
     (["export", "-o", "{out}"], "models.csv"),
     (["export", "-o", "{out}"], "models.jsonl"),

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import CatalogError
-from catalog.files import write_atomic
+from catalog.io.files import write_atomic
 
 #: Accepted extensions and the format each one means.
 FORMATS = {".html": "html", ".png": "png", ".svg": "svg", ".pdf": "pdf", ".json": "json"}
