@@ -87,7 +87,7 @@ def size_label(params: float) -> str:
 
 
 def cell(value: Any) -> str:
-    """A CSV cell as `llmzoo export` writes it (see catalog/exporting.py)."""
+    """A CSV cell as `llmzoo export` writes it (see catalog/io/export.py)."""
     if value is None:
         return ""
     if isinstance(value, (list, dict)):

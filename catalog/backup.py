@@ -19,7 +19,7 @@ from catalog.db import (
     writing,
 )
 from catalog.errors import CatalogError, DamagedDatabase, DatabaseError
-from catalog.files import atomic_target
+from catalog.io.files import atomic_target
 from catalog.schema import ComputedFact, FactHistory, Meta, Model
 from catalog.store import TABLES
 
@@ -36,12 +36,16 @@ def backup(engine: Engine, target: Path, overwrite: bool = False) -> int:
     if engine.url.get_backend_name() == "sqlite":
         verify_intact(engine)  # a copy of corrupt pages is no backup, and --force would replace a good one
     with atomic_target(target) as tmp:
-        if engine.url.get_backend_name() == "sqlite":
-            _sqlite_backup(engine, tmp)
-        else:
-            tmp.unlink()
-            _copy_rows(engine, tmp)
-        models = _count_models(tmp)
+        try:
+            if engine.url.get_backend_name() == "sqlite":
+                _sqlite_backup(engine, tmp)
+            else:
+                tmp.unlink()
+                _copy_rows(engine, tmp)
+            models = _count_models(tmp)
+        except sqlite3.DatabaseError as exc:  # SQLite writing the copy: the source was checked just before
+            raise CatalogError(f"cannot write {target}: {exc} (is the disk full, or the file larger than "
+                               "this system allows?)") from None
     return models
 
 
@@ -51,6 +55,7 @@ def _sqlite_backup(engine: Engine, tmp: Path) -> None:
     try:
         dest = sqlite3.connect(tmp)
         try:
+            assert raw.driver_connection is not None  # a fresh pool connection is never detached
             raw.driver_connection.backup(dest)
         finally:
             dest.close()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from catalog.db import reading
 from catalog.errors import CatalogError
-from catalog.queries import get_model_conn, resolve_model
+from catalog.queries import Filters, find_models, get_model_conn, resolve_model
 from catalog.vocab import MODEL_FACTS
+
+if TYPE_CHECKING:
+    from catalog.detail import ModelDetail
 
 # Computed values shown after the facts (never stored; catalog.queries.add_computed computes them).
 COMPARED_COMPUTED = ("compute", "tokens_per_param", "chinchilla_optimal_params", "chinchilla_ratio",
@@ -33,9 +36,9 @@ def compare_models(engine: Engine, names: Sequence[str], only_different: bool = 
     if len(ids) < 2:
         raise CatalogError(f"compare: {', '.join(map(repr, names))} all name the same model, {ids[0]}; "
                            "give at least two different models")
-    rows = [{"fact": key, "kind": "identity",
-             "values": {d["id"]: {"value": d[f"{key}_name"] if key != "name" and d[f"{key}_name"] else d[key],
-                                  "status": None} for d in details}} for key in IDENTITY]
+    rows: list[dict[str, Any]] = [{"fact": key, "kind": "identity",
+                                   "values": {d["id"]: {"value": _identity(d, key), "status": None} for d in details}}
+                                  for key in IDENTITY]
     for fact in MODEL_FACTS:
         if any(fact in d["facts"] for d in details):
             rows.append({"fact": fact, "kind": "fact", "values": {
@@ -50,6 +53,15 @@ def compare_models(engine: Engine, names: Sequence[str], only_different: bool = 
     if only_different:
         rows = [r for r in rows if len({repr(v["value"]) for v in r["values"].values()}) > 1]
     return {"models": ids, "rows": rows}
+
+
+def _identity(detail: ModelDetail, key: str) -> Any:
+    """The model's name, or its organization's or family's name (the id where the name is missing)."""
+    if key == "org":
+        return detail["org_name"] or detail["org"]
+    if key == "family":
+        return detail["family_name"] or detail["family"]
+    return detail["name"]
 
 
 def _evaluation_rows(engine: Engine, ids: list[str]) -> list[dict[str, Any]]:
@@ -70,3 +82,24 @@ def _computed_status(computed: dict[str, Any], name: str) -> str | None:
     if name == "compute":
         return "reported" if computed.get("compute_status") == "source" else "derived"
     return "estimated" if name == "compute_hardware" else "derived"
+
+
+#: The columns of `scaling_positions`: each model against the Chinchilla-optimal allocation of its compute.
+SCALING_COLUMNS = ("id", "params", "train_tokens", "compute", "compute_status", "tokens_per_param",
+                   "chinchilla_optimal_params", "chinchilla_ratio")
+
+
+def scaling_positions(engine: Engine, names: Sequence[str] = (),
+                      filters: Filters | None = None) -> list[dict[str, Any]]:
+    """The SCALING_COLUMNS of the models named (in the order given, each resolved as `show` does) or,
+    without names, of the models matching `filters` in release order; MoE models count their active
+    parameters (catalog.computed)."""
+    filters = filters or Filters()
+    if names:
+        with reading(engine) as conn:
+            filters.ids = [resolve_model(conn, name) for name in names]
+    rows = find_models(engine, filters, sort="released", columns=SCALING_COLUMNS)
+    order = {model_id: i for i, model_id in enumerate(filters.ids)}
+    rows.sort(key=lambda r: order.get(r["id"], 0))
+    return rows
+

@@ -9,13 +9,15 @@ from sqlalchemy import Engine, select
 
 from catalog.db import reading
 from catalog.errors import CatalogError, shorten
-from catalog.queries import Filters, _base_select, _computed_statuses, order_by
-from catalog.records import MODEL_FACTS
+from catalog.queries import Filters, computed_statuses, order_by, select_models
 from catalog.schema import ModelFact
+from catalog.vocab import COMPUTED_STATUSES, MODEL_FACTS, STATUSES
 
 # The facts every open-weights model should have (known or explicitly unpublished).
 ESSENTIAL = ("released", "arch", "params", "train_tokens", "context_length")
-STATES = ("reported", "nominal", "estimated", "derived", "inherited", "user", "unpublished", "missing")
+#: A field's state: a status of vocab.STATUSES or COMPUTED_STATUSES, or missing; in the order columns show them.
+STATES = (*(s for s in STATUSES if s not in ("user", "unpublished")), *COMPUTED_STATUSES, "user", "unpublished",
+          "missing")
 
 
 def coverage(engine: Engine, filters: Filters | None = None,
@@ -26,7 +28,7 @@ def coverage(engine: Engine, filters: Filters | None = None,
         raise CatalogError(f"--fields: unknown field {', '.join(repr(shorten(b)) for b in bad)}; choose from: "
                            f"{', '.join(MODEL_FACTS)}")
     filters = filters or Filters()
-    stmt = _base_select(["id", "open_weights", *[f for f in fields if f != "open_weights"]], filters)
+    stmt = select_models(["id", "open_weights", *[f for f in fields if f != "open_weights"]], filters)
     with reading(engine) as conn:
         rows = [dict(r._mapping) for r in conn.execute(stmt.order_by(*order_by(None)))]
         statuses: dict[tuple[str, str], str] = {}
@@ -37,7 +39,7 @@ def coverage(engine: Engine, filters: Filters | None = None,
                                                         .where(ModelFact.model_id.in_(chunk),
                                                                ModelFact.field.in_(list(fields)))):
                 statuses[(model_id, field)] = status
-            for model_id, field, status in conn.execute(_computed_statuses(chunk, fields)):
+            for model_id, field, status in conn.execute(computed_statuses(chunk, fields)):
                 statuses[(model_id, field)] = status
     models = []
     totals = {f: dict.fromkeys(STATES, 0) for f in fields}

@@ -168,6 +168,6 @@ def data_changes(engine: Engine, since: str | None = None) -> dict[str, Any]:
                 "old": r["old"], "new": r["new"], "changed_at": r["changed_at"]} for r in rows]
     models = [c for c in changes if c["field"] == MODEL_ROW]
     return {"version": current, "since": since,
-            "from": None if since is not None else (refreshes.get(current) or {}).get("from"),
+            "from": None if since is not None or current is None else (refreshes.get(current) or {}).get("from"),
             "changes": changes, "added": sum(1 for c in models if c["old"] is None),
             "removed": sum(1 for c in models if c["new"] is None), "changed": len(changes) - len(models)}

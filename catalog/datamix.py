@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 
 from catalog.db import reading
 from catalog.errors import CatalogError
-from catalog.queries import Filters, _base_select, resolve_model
+from catalog.queries import Filters, resolve_model, select_models
 from catalog.schema import Dataset, Family, Model, ModelDataset, Source
 from catalog.vocab import KIND_CATEGORY, MIX_CATEGORIES
 
@@ -142,7 +142,7 @@ def mixtures(engine: Engine, filters: Filters | None = None, merge_sizes: bool =
     """
     filters = filters or Filters()
     with reading(engine) as conn:
-        stmt = _base_select(["id", "name", "params", "family"], filters)
+        stmt = select_models(["id", "name", "params", "family"], filters)
         stmt = stmt.where(Model.id.in_(select(ModelDataset.model_id).where(ModelDataset.share.is_not(None))))
         rows = conn.execute(stmt.order_by(Model.released, Model.id)).all()
         links = _links(conn, [r.id for r in rows])

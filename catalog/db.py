@@ -196,6 +196,7 @@ def _use_wal(engine: Engine) -> None:
         return
     raw = engine.raw_connection()
     try:
+        assert raw.driver_connection is not None  # a fresh pool connection is never detached
         raw.driver_connection.execute("PRAGMA journal_mode = WAL")
     except sqlite3.DatabaseError:
         pass  # read-only file or folder: reads still work, writes report it

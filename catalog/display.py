@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from catalog.units import format_count, format_flop
 
@@ -94,3 +95,36 @@ MEANINGS = {
                       "`context` in tables, --min-context / --max-context filter on it",
     "max_output_tokens": "the longest output the maker documents for the released model, exact tokens",
 }
+
+
+class DerivedRow(NamedTuple):
+    """A value computed from a model's facts, as a model's view lists it after the facts."""
+
+    label: str
+    value: str
+    status: str
+    note: str
+
+
+def derived_rows(computed: Mapping[str, Any], chinchilla: bool = False) -> list[DerivedRow]:
+    """The computed values of a model (`ModelDetail["computed"]`) worded for people: compute from 6·N·D
+    and from hardware, tokens per parameter and, with `chinchilla`, its Chinchilla position. One
+    wording for `llmzoo show` and the site's model pages."""
+    rows = []
+    if computed.get("compute") and computed.get("compute_status") == "6ND":
+        rows.append(DerivedRow("training compute (FLOP)", "=" + human("compute", computed["compute"]),
+                               "derived (6ND)", "6 x params x training tokens"))
+    if computed.get("compute_hardware"):
+        rows.append(DerivedRow("training compute (FLOP)", "~" + human("compute", computed["compute_hardware"]),
+                               "estimated (hardware)", computed.get("compute_hardware_method") or ""))
+    if computed.get("tokens_per_param"):
+        rows.append(DerivedRow("tokens per parameter", f"{computed['tokens_per_param']:.3g}", "derived", ""))
+    if chinchilla and computed.get("chinchilla_optimal_params"):
+        rows.append(DerivedRow("Chinchilla-optimal size", "=" + human("params", computed["chinchilla_optimal_params"]),
+                               "derived", "parameters that would use its training compute best (Hoffmann et al. 2022)"))
+    if chinchilla and computed.get("chinchilla_ratio"):
+        rows.append(DerivedRow("tokens per parameter vs Chinchilla",
+                               human("chinchilla_ratio", computed["chinchilla_ratio"]) + "×", "derived",
+                               "above 1: over-trained for its size; below 1: under-trained"))
+    return rows
+

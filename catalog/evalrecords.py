@@ -7,11 +7,11 @@ and model exist, the score fits the benchmark's metric) live in `catalog.evals`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from catalog.evalvocab import METRICS, TASK_KINDS
+from catalog.evalvocab import METRICS, TASK_KINDS, Evaluator
 from catalog.vocab import check_slug
 
 
@@ -83,7 +83,7 @@ class EvalRecord(_Strict):
     setting: EvalSetting
     metric: str | None = None
     score: float
-    evaluated_by: Literal["developer", "third-party"]
+    evaluated_by: Evaluator
     evaluator: str | None = None
     source: str
     locator: str

@@ -28,6 +28,7 @@ from catalog.evalvocab import EVAL_COLUMNS, METRICS
 from catalog.schema import Model, Source
 
 if TYPE_CHECKING:
+    from catalog.detail import ModelDetail
     from catalog.loading import Bundle
     from catalog.queries import Filters
     from catalog.validation import Known, Report
@@ -171,7 +172,8 @@ def check_benchmarks(conn: Connection, names: Sequence[str]) -> list[str]:
         for alias in (aliases or "").split(","):
             if alias:
                 lookup.setdefault(alias.strip().lower(), bid)
-    out, bad = [], []
+    out: list[str] = []
+    bad: list[str] = []
     for name in names:
         found = lookup.get(name.strip().lower())
         (out if found else bad).append(found or name)
@@ -414,7 +416,7 @@ def import_evals(engine: Engine, path: Path, fmt: str | None = None, dry_run: bo
     from catalog.loading import Bundle, format_loc
 
     fmt, items = _read_rows(path, fmt)
-    bundle, problems = Bundle(), []
+    bundle, problems = Bundle(), list[str]()
     for number, row in items:
         where = f"{path}:{number}" if path.suffix.lower() != ".json" else f"{path}: record {number}"
         if unknown := _unknown_keys(row, fmt):
@@ -489,7 +491,7 @@ def _row_key(row: Any) -> tuple[Any, ...]:
     return tuple(row[c] for c in _ROW_KEY)
 
 
-def add_evaluations(engine: Engine, detail: dict[str, Any]) -> dict[str, Any]:
+def add_evaluations(engine: Engine, detail: ModelDetail) -> ModelDetail:
     """Put a model's results (and the sources they cite) into a `get_model` detail."""
     with reading(engine) as conn:
         results = model_evaluations(conn, detail["id"])

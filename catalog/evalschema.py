@@ -8,9 +8,9 @@ curated model must survive that (the foreign keys are deferred to the commit).
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Integer, String, Text
+from sqlalchemy import Boolean, Float, Integer, String, Text
 
-from catalog.schema import Rows, _fk
+from catalog.schema import Column, Rows, deferrable_fk
 
 
 class Benchmark(Rows):
@@ -24,7 +24,7 @@ class Benchmark(Rows):
     standard_cot = Column(Boolean)
     part_of = Column(String(200))
     aliases = Column(Text)
-    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    source_id: Column[str] = Column(deferrable_fk("sources.id"), index=True, nullable=False)
     note = Column(Text)
     origin = Column(String(10), default="curated", nullable=False)
 
@@ -32,8 +32,8 @@ class Benchmark(Rows):
 class Evaluation(Rows):
     __tablename__ = "evaluations"
     id = Column(Integer, primary_key=True, autoincrement=True)
-    model_id = Column(_fk("models.id"), index=True, nullable=False)
-    benchmark_id = Column(_fk("benchmarks.id"), index=True, nullable=False)
+    model_id: Column[str] = Column(deferrable_fk("models.id"), index=True, nullable=False)
+    benchmark_id: Column[str] = Column(deferrable_fk("benchmarks.id"), index=True, nullable=False)
     subset = Column(Text)
     shots = Column(Integer)
     cot = Column(Boolean, nullable=False)
@@ -43,7 +43,7 @@ class Evaluation(Rows):
     score = Column(Float, nullable=False)
     evaluated_by = Column(String(12), nullable=False)
     evaluator = Column(Text)
-    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    source_id: Column[str] = Column(deferrable_fk("sources.id"), index=True, nullable=False)
     locator = Column(Text, nullable=False)
     note = Column(Text)
     origin = Column(String(10), default="curated", index=True, nullable=False)

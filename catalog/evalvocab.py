@@ -5,6 +5,8 @@ Plain Python (no pydantic), so `llmzoo evals` and `llmzoo list --columns mmlu` s
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 # Every metric is a percentage as papers print it (35.1 for 35.1%): its (lowest, highest) value.
 METRICS: dict[str, tuple[float, float]] = {
     "accuracy": (0.0, 100.0),
@@ -22,7 +24,8 @@ METRICS: dict[str, tuple[float, float]] = {
 }
 TASK_KINDS = ("knowledge", "reasoning", "math", "code", "commonsense", "reading-comprehension",
               "question-answering", "language-modeling", "truthfulness", "transliteration", "multi-task")
-EVALUATED_BY = ("developer", "third-party")
+Evaluator = Literal["developer", "third-party"]
+EVALUATED_BY: tuple[Evaluator, ...] = get_args(Evaluator)
 
 # Columns of an evaluation row, in the order every format writes them (and `evals import` reads).
 EVAL_COLUMNS = ("model", "benchmark", "subset", "shots", "cot", "prompt", "decoding", "metric", "score",

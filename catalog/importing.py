@@ -49,16 +49,17 @@ from catalog.records import (
     parse_date,
 )
 from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
-from catalog.store import LIST_FACTS, TABLES, _store_value, bundle_rows, insert_rows, model_rows
+from catalog.store import LIST_FACTS, TABLES, bundle_rows, insert_rows, model_rows
+from catalog.store import store_value as _store_value
 from catalog.userdata import (
     CONFLICT_POLICIES,
     Changes,
-    _delete_models,
-    _origins,
     known_for,
     record_from_db,
     record_history,
 )
+from catalog.userdata import delete_models as _delete_models
+from catalog.userdata import model_origins as _origins
 from catalog.validation import COMPUTE_TOLERANCE, TOKENS_PER_PARAM, Report, _check_siblings, alias_key, check_bundle
 from catalog.vocab import COMPUTED_STATUSES, ID_MAX_LENGTH
 
@@ -162,7 +163,7 @@ def import_columns() -> frozenset[str]:
 
 
 def _csv_rows(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
-    from catalog.exporting import excel_unsafe
+    from catalog.io.export import excel_unsafe
 
     csv.field_size_limit(MAX_CSV_FIELD)
     with path.open(encoding="utf-8-sig", newline="") as handle:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select
 
 from catalog.db import reading
 from catalog.errors import CatalogError
-from catalog.queries import Filters, _base_select, conditions, order_by, resolve_model
+from catalog.queries import Filters, conditions, order_by, resolve_model, select_models
 from catalog.records import ARCHITECTURES, format_date
 from catalog.schema import Family, Lineage, Model, Organization
 
@@ -209,7 +209,7 @@ def _nodes(conn: Connection, filters: Filters) -> pd.DataFrame:
 
     released = NODE_COLUMNS.index("released")
     rows = []
-    for *row, precision in conn.execute(_base_select([*NODE_COLUMNS, "released_precision"], filters)
+    for *row, precision in conn.execute(select_models([*NODE_COLUMNS, "released_precision"], filters)
                                         .order_by(*order_by(None))):
         row[released] = format_date(row[released], precision) or None
         rows.append(row)
@@ -241,7 +241,7 @@ def tree_lanes(nodes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _styles() -> tuple[dict[str, str], dict[str, str]]:
-    from catalog.charts import ARCH_COLORS, WEIGHT_SHAPES
+    from catalog.charts.draw import ARCH_COLORS, WEIGHT_SHAPES
 
     return ARCH_COLORS, WEIGHT_SHAPES
 
@@ -258,7 +258,7 @@ def chart_lineage(nodes: pd.DataFrame, edges: pd.DataFrame, title: str | None = 
     """The evolutionary tree: one lane per family over time, lineage edges between models.
 
     `nodes` and `edges` are those of `lineage_frames`. Colour is the architecture and shape open
-    or closed weights (as in catalog.charts); mark area grows with parameters. Lanes are grouped
+    or closed weights (as in catalog.charts.draw); mark area grows with parameters. Lanes are grouped
     by architecture, then ordered by first release. With more than `max_lanes` families only the
     busiest (by lineage edges, then models) are drawn, and at most `max_points` models (those
     with lineage first, then the largest, shared fairly between lanes); the subtitle says so.
@@ -385,16 +385,16 @@ def chart_lineage_from_db(engine: Engine, filters: Filters | None = None, title:
                           large: int | None = None) -> alt.LayerChart:
     """`chart_lineage(*lineage_frames(engine, filters), ...)`, the same chart, without reading every model.
 
-    Above `large` selected models (catalog.chartdata.LARGE), the lanes' counts, spans and lineage
+    Above `large` selected models (catalog.charts.selection.LARGE), the lanes' counts, spans and lineage
     edges are counted in SQL, the busiest lanes and the drawn models picked in SQL by the rules of
     `_busiest_lanes` and `_thin`, and only the drawn models and the edges between them are read.
     """
-    from catalog.chartdata import LARGE, _select
+    from catalog.charts.selection import LARGE, models_matching
 
     filters = filters or Filters()
-    options = {"title": title, "width": width, "height": height, "urls": urls}
+    options: dict[str, Any] = {"title": title, "width": width, "height": height, "urls": urls}
     with reading(engine) as conn:
-        total = conn.execute(_select(filters, func.count())).scalar_one()
+        total = conn.execute(models_matching(filters, func.count())).scalar_one()
         if total > (LARGE if large is None else large) and total:
             return _chart_from_sql(conn, filters, total, max_lanes, max_points, **options)
         nodes, edges = _frames(conn, filters)
@@ -423,7 +423,7 @@ def _chart_from_sql(conn: Connection, filters: Filters, total: int, max_lanes: i
                     **options: Any) -> alt.LayerChart:
     import pandas as pd
 
-    from catalog.chartdata import _select
+    from catalog.charts.selection import models_matching
 
     lanes = _lane_totals(conn, filters)
     if not lanes:
@@ -441,7 +441,8 @@ def _chart_from_sql(conn: Connection, filters: Filters, total: int, max_lanes: i
     if sum(lane.models for lane in kept) > max_points:
         ids = _thinned_ids(conn, filters, index, max_points)
     else:
-        ids = conn.scalars(_select(filters, Model.id).where(Model.released.is_not(None), index.is_not(None))).all()
+        ids = list(conn.scalars(models_matching(filters, Model.id).where(Model.released.is_not(None),
+                                                                         index.is_not(None))))
     frame = tree_lanes(_nodes(conn, Filters(ids=ids)))
     frame.index = _positions(conn, filters, frame)
     frame["branch"] = frame["lane"].map({lane.name: lane.branch for lane in kept})
@@ -468,10 +469,10 @@ def _datetimes(dates: list[Any]) -> pd.Series:
 def _lane_totals(conn: Connection, filters: Filters) -> dict[str, _Lane]:
     """Dated models, first and last release and lineage edge ends of every lane, by lane name (two
     families of one name, or a family named like an organization's "(other)" lane, share a lane)."""
-    from catalog.chartdata import _select
+    from catalog.charts.selection import models_matching
 
     families = dict(conn.execute(select(Family.id, Family.name)).all())
-    orgs = dict(conn.execute(select(Organization.id, Organization.name)).all())
+    orgs: dict[str | None, str] = dict(conn.execute(select(Organization.id, Organization.name)).all())
 
     def name(family: str | None, org: str | None) -> str:
         return families[family] if family is not None else f"{orgs[org]} (other)"
@@ -482,7 +483,7 @@ def _lane_totals(conn: Connection, filters: Filters) -> dict[str, _Lane]:
                                                  (Lineage.parent_id, Lineage.child_id))]
     lanes: dict[str, _Lane] = {}
     for family, org, n, start, end, busy in conn.execute(
-            _select(filters, Model.family_id, _ORG_PART, func.count(), func.min(Model.released),
+            models_matching(filters, Model.family_id, _ORG_PART, func.count(), func.min(Model.released),
                     func.max(Model.released), func.sum(ends[0] + ends[1]))
             .where(Model.released.is_not(None)).group_by(Model.family_id, _ORG_PART)):
         lane = lanes.setdefault(name(family, org), _Lane(name(family, org)))
@@ -499,11 +500,11 @@ def _far_end_selected(filters: Filters, far: Any) -> list[Any]:
 
     The test is on `coalesce(far, far)`, not `far`: SQLite would otherwise look the lineage
     primary key up once for every selected id, for every model (hours on 100k models)."""
-    from catalog.chartdata import _select
+    from catalog.charts.selection import models_matching
 
     if not conditions(filters):
         return []
-    return [func.coalesce(far, far).in_(_select(filters, Model.id).correlate(None))]
+    return [func.coalesce(far, far).in_(models_matching(filters, Model.id).correlate(None))]
 
 
 def _lane_index(lanes: Iterable[_Lane], rank: Mapping[str, int]) -> Any:
@@ -518,7 +519,7 @@ def _lane_index(lanes: Iterable[_Lane], rank: Mapping[str, int]) -> Any:
 
 def _first_models(conn: Connection, filters: Filters, lanes: Mapping[str, _Lane]) -> None:
     """Set each lane's first model (release date, id) and branch (the first model's architecture)."""
-    from catalog.chartdata import _select
+    from catalog.charts.selection import models_matching
 
     starts = {}
     for lane in lanes.values():
@@ -531,7 +532,7 @@ def _first_models(conn: Connection, filters: Filters, lanes: Mapping[str, _Lane]
                          and_(Model.family_id.is_(None), Model.released == case(by_org, value=Model.org_id))
                          if by_org else None) if w is not None]
     # released IN (the starts) first: the release date index finds the few models of those days
-    firsts = conn.execute(_select(filters, Model.family_id, _ORG_PART, func.min(Model.id))
+    firsts = conn.execute(models_matching(filters, Model.family_id, _ORG_PART, func.min(Model.id))
                           .where(Model.released.in_(sorted(set(starts.values()))), or_(*whens))
                           .group_by(Model.family_id, _ORG_PART)).all()
     archs = dict(conn.execute(select(Model.id, Model.arch).where(Model.id.in_([i for *_, i in firsts]))).all())
@@ -547,11 +548,11 @@ def _first_models(conn: Connection, filters: Filters, lanes: Mapping[str, _Lane]
 def _thinned_ids(conn: Connection, filters: Filters, index: Any, keep: int) -> list[str]:
     """The ids `_thin` keeps: models with lineage (between selected models) first, then the largest,
     lanes taking turns in lane order; ties by id."""
-    from catalog.chartdata import _select
+    from catalog.charts.selection import models_matching
 
     linked = or_(*[exists().where(near == Model.id, *_far_end_selected(filters, far))
                    for near, far in ((Lineage.child_id, Lineage.parent_id), (Lineage.parent_id, Lineage.child_id))])
-    inner = _select(filters, Model.id.label("i"), index.label("l"), case((linked, 1), else_=0).label("k"),
+    inner = models_matching(filters, Model.id.label("i"), index.label("l"), case((linked, 1), else_=0).label("k"),
                     func.coalesce(Model.params, 0.0).label("p")).where(
         Model.released.is_not(None), index.is_not(None)).subquery()
     turn = func.row_number().over(partition_by=inner.c.l, order_by=(inner.c.k.desc(), inner.c.p.desc(), inner.c.i))
@@ -565,9 +566,9 @@ def _positions(conn: Connection, filters: Filters, frame: pd.DataFrame) -> pd.In
     its data's text, which shows index labels, so the chart is the same only with the same labels."""
     import pandas as pd
 
-    from catalog.chartdata import _select
+    from catalog.charts.selection import models_matching
 
-    place = _select(filters, Model.id.label("i"), func.row_number().over(order_by=(Model.released, Model.id))
+    place = models_matching(filters, Model.id.label("i"), func.row_number().over(order_by=(Model.released, Model.id))
                     .label("n")).where(Model.released.is_not(None)).subquery()
-    at = dict(conn.execute(select(place.c.i, place.c.n).where(place.c.i.in_(list(frame["id"])))).all())
+    at: dict[str, int] = dict(conn.execute(select(place.c.i, place.c.n).where(place.c.i.in_(list(frame["id"])))).all())
     return pd.Index([at[i] - 1 for i in frame["id"]], dtype="int64")

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from catalog.datapath import data_dir, data_files, fingerprint  # noqa: F401  (re-exported)
 from catalog.errors import DataError, shorten
@@ -51,7 +52,7 @@ class Bundle:
         return self.where.get((section, key), f"{section}[{key}]")
 
 
-class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _LineLoader(_BaseLoader):
     """Remembers the line of every mapping so messages can point at it."""
 
     def __init__(self, stream: Any) -> None:
@@ -193,7 +194,7 @@ def _line_of(loc: tuple[Any, ...], raw: Any, lines: dict[int, int]) -> int | Non
     return line
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     msg = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if error["type"] == "extra_forbidden":
         return "unknown field; see data/README.md for the fields allowed here"

@@ -138,8 +138,8 @@ def suggest(conn: Connection, name: str, limit: int = 5) -> list[str]:
     key = alias_key(name)
     if not key:
         return []
-    candidates = conn.execute(select(Alias.key, Alias.model_id).where(
-        Alias.key.contains(key[:4], autoescape=True))).all() if len(key) >= 4 else []
+    candidates: list[Any] = list(conn.execute(select(Alias.key, Alias.model_id).where(
+        Alias.key.contains(key[:4], autoescape=True)))) if len(key) >= 4 else []
     if len(candidates) < 2000:
         candidates += conn.execute(select(Alias.key, Alias.model_id).limit(20000)).all()
     owner = dict(candidates)

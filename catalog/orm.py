@@ -74,14 +74,14 @@ class Model(Base):
     organization = relationship(Organization, viewonly=True)
     family = relationship(Family, viewonly=True)
     source = relationship(Source, viewonly=True)
-    facts = relationship(ModelFact, viewonly=True, order_by=ModelFact.field)
-    aliases = relationship(Alias, viewonly=True, order_by=Alias.alias)
-    datasets = relationship(ModelDataset, viewonly=True, order_by=ModelDataset.dataset_id)
-    parents = relationship(Lineage, viewonly=True, foreign_keys=[Lineage.child_id],
-                           order_by=Lineage.parent_id)
-    children = relationship(Lineage, viewonly=True, foreign_keys=[Lineage.parent_id],
-                            order_by=Lineage.child_id)
+    facts = relationship(ModelFact, viewonly=True, order_by=schema.ModelFact.field)
+    aliases = relationship(Alias, viewonly=True, order_by=schema.Alias.alias)
+    datasets = relationship(ModelDataset, viewonly=True, order_by=schema.ModelDataset.dataset_id)
+    parents = relationship(Lineage, viewonly=True, foreign_keys=[schema.Lineage.child_id],
+                           order_by=schema.Lineage.parent_id)
+    children = relationship(Lineage, viewonly=True, foreign_keys=[schema.Lineage.parent_id],
+                            order_by=schema.Lineage.child_id)
 
 
-Lineage.parent = relationship(Model, viewonly=True, foreign_keys=[Lineage.parent_id])
-Lineage.child = relationship(Model, viewonly=True, foreign_keys=[Lineage.child_id])
+Lineage.parent = relationship(Model, viewonly=True, foreign_keys=[schema.Lineage.parent_id])
+Lineage.child = relationship(Model, viewonly=True, foreign_keys=[schema.Lineage.child_id])

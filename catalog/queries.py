@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import typing
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from catalog.units import parse_count
 from catalog.vocab import (
     ADAPTATIONS,
     ARCHITECTURES,
+    COMPUTED_INPUTS,
     DATASET_FACTS,
     DATE_FACTS,
     INHERITABLE_FACTS,
@@ -49,6 +51,8 @@ from catalog.vocab import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from catalog.detail import ChildDetail, DatasetUse, FactDetail, ModelDetail, ParentDetail, SourceDetail
 
 # Every column a user can show, sort by or export, and the SQL expression behind it.
 COLUMNS: dict[str, ColumnElement[Any]] = {
@@ -64,7 +68,6 @@ COLUMNS: dict[str, ColumnElement[Any]] = {
 }
 COMPUTED = ("tokens_per_param", "compute", "compute_status", "chinchilla_optimal_params",
             "chinchilla_ratio", "compute_hardware", "compute_hardware_method")
-HARDWARE_INPUTS = ("hardware", "accelerator_hours", "hardware_count", "training_days", "mfu")
 DEFAULT_COLUMNS = ("id", "name", "org", "released", "arch", "params", "train_tokens",
                    "context_window", "open_weights")
 # Shorter headers of wide columns in tables.
@@ -197,7 +200,7 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     return where
 
 
-def _base_select(columns: Sequence[str], filters: Filters) -> Any:
+def select_models(columns: Sequence[str], filters: Filters) -> Any:
     stmt = select(*[COLUMNS[c].label(c) for c in columns]).select_from(Model)
     stmt = stmt.join(Organization, Organization.id == Model.org_id)
     if filters.family:
@@ -255,12 +258,11 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
     columns = check_columns(columns)
     computed_key = sort.lstrip("-+") if sort and sort.lstrip("-+") in COMPUTED else None
     base = [c for c in columns if c in COLUMNS]
-    extra = ["params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS] \
-        if set(columns) & set(COMPUTED) or computed_key else []
+    extra = list(COMPUTED_INPUTS) if set(columns) & set(COMPUTED) or computed_key else []
     if "released" in columns:
         extra.append("released_precision")
     needed = list(dict.fromkeys(base + extra + ["id"]))
-    stmt = _base_select(needed, filters).order_by(*order_by(None if computed_key else sort))
+    stmt = select_models(needed, filters).order_by(*order_by(None if computed_key else sort))
     if limit is not None:
         if limit < 0:
             raise CatalogError("--limit must be zero or more")
@@ -273,7 +275,7 @@ def find_models(engine: Engine, filters: Filters | None = None, sort: str | None
         if row.get("released") is not None:
             row["released"] = format_date(row["released"], row.get("released_precision"))
     if computed_key:  # computed in Python (add_computed, the one rule), so sorted here, then cut
-        rows = sort_rows(rows, computed_key, descending=sort.startswith("-"))[:limit]
+        rows = sort_rows(rows, computed_key, descending=(sort or "").startswith("-"))[:limit]
     return [{c: row.get(c) for c in columns} for row in rows]
 
 
@@ -324,7 +326,7 @@ def fact_statuses(engine: Engine, model_ids: Sequence[str], fields: Sequence[str
                 ModelFact.model_id.in_(chunk), ModelFact.field.in_(fields),
                 literal(include_reported) | (ModelFact.status != "reported"))
             out.update({(m, f): s for m, f, s in conn.execute(stmt)})
-            out.update({(m, f): s for m, f, s in conn.execute(_computed_statuses(chunk, fields))})
+            out.update({(m, f): s for m, f, s in conn.execute(computed_statuses(chunk, fields))})
     return out
 
 
@@ -351,14 +353,14 @@ def with_provenance(engine: Engine, rows: list[dict[str, Any]], columns: Sequenc
             out += [f"{column}_status"] + ([f"{column}_inherited_from"] if column in inheritable else [])
     for row in rows:
         for name in facts:
-            key = (row.get("id"), name)
+            key: tuple[Any, str] = (row.get("id"), name)
             row[f"{name}_status"] = statuses.get(key) or ("reported" if row.get(name) is not None else None)
             if name in inheritable:
                 row[f"{name}_inherited_from"] = inherited.get(key)
     return out
 
 
-def _computed_statuses(ids: Sequence[str], fields: Sequence[str] | None = None) -> Any:
+def computed_statuses(ids: Sequence[str], fields: Sequence[str] | None = None) -> Any:
     """(model, field, status) of the inherited and rule-derived facts of these models."""
     stmt = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.status).where(
         ComputedFact.model_id.in_(list(ids)))
@@ -372,7 +374,12 @@ def _provenance(conn: Connection, table: Any, key_column: Any, key: str) -> dict
                       "confidence": r.confidence, "note": r.note} for r in rows}
 
 
-def get_model(engine: Engine, name: str) -> dict[str, Any]:
+def cast_row(row: Any) -> Any:
+    """A result row as a dict of its columns (typed as whichever detail TypedDict it is assigned to)."""
+    return dict(row._mapping)
+
+
+def get_model(engine: Engine, name: str) -> ModelDetail:
     """Everything about one model: facts with provenance, sources, datasets, parents, children."""
     with reading(engine) as conn:
         return get_model_conn(conn, resolve_model(conn, name))
@@ -383,7 +390,7 @@ def _row_by_id(conn: Connection, table: Any, row_id: str) -> Any:
     return conn.execute(select(table).where(table.id == row_id)).first()
 
 
-def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
+def get_model_conn(conn: Connection, model_id: str) -> ModelDetail:
     """`get_model` on an open connection, for a known model id."""
     model = conn.execute(select(Model).where(Model.id == model_id)).one()
     org = _row_by_id(conn, Organization, model.org_id)
@@ -395,45 +402,45 @@ def get_model_conn(conn: Connection, model_id: str) -> dict[str, Any]:
         special[name_] = {k: prov[k] for k in ("source", "status", "method", "confidence", "note")}
         if prov["inherited_from"]:
             special[name_]["inherited_from"] = prov["inherited_from"]
-    facts = {}
+    facts: dict[str, FactDetail] = {}
     for name_ in MODEL_FACTS:
         value = getattr(model, name_)
-        prov = special.get(name_)
-        if value is None and prov is None:
+        given = special.get(name_)
+        if value is None and given is None:
             continue
         if name_ in LIST_FACTS and value:
             value = value.split(",")
-        prov = prov or {"source": model.source_id, "status": "reported", "method": None,
-                        "confidence": None, "note": None}
-        facts[name_] = {"value": value, **prov}
+        facts[name_] = typing.cast("FactDetail", {"value": value, **(given or {
+            "source": model.source_id, "status": "reported", "method": None, "confidence": None, "note": None})})
     for date_fact in DATE_FACTS:
         if date_fact in facts and getattr(model, date_fact) is not None:
             facts[date_fact]["value"] = format_date(getattr(model, date_fact),
                                                     getattr(model, f"{date_fact}_precision"))
     aliases = conn.execute(select(Alias.alias).where(Alias.model_id == model_id, Alias.is_name.is_(False))
                            .order_by(Alias.alias)).scalars().all()
-    datasets = [dict(r._mapping) for r in conn.execute(
+    datasets: list[DatasetUse] = [cast_row(r) for r in conn.execute(
         select(ModelDataset.dataset_id.label("dataset"), Dataset.name, ModelDataset.share,
                ModelDataset.epochs, ModelDataset.tokens, ModelDataset.source_id.label("source"),
                ModelDataset.note)
         .join(Dataset, Dataset.id == ModelDataset.dataset_id)
         .where(ModelDataset.model_id == model_id)
         .order_by(ModelDataset.share.desc().nulls_last(), ModelDataset.dataset_id))]
-    parents = [dict(r._mapping) for r in conn.execute(
+    parents: list[ParentDetail] = [cast_row(r) for r in conn.execute(
         select(Lineage.parent_id.label("model"), Model.name, Lineage.relation,
                Lineage.source_id.label("source"), Lineage.note)
         .join(Model, Model.id == Lineage.parent_id).where(Lineage.child_id == model_id)
         .order_by(Lineage.parent_id))]
-    children = [dict(r._mapping) for r in conn.execute(
+    children: list[ChildDetail] = [cast_row(r) for r in conn.execute(
         select(Lineage.child_id.label("model"), Model.name, Lineage.relation)
         .join(Model, Model.id == Lineage.child_id).where(Lineage.parent_id == model_id)
         .order_by(Lineage.child_id))]
     cited = {model.source_id} | {f["source"] for f in facts.values()} | \
         {d["source"] for d in datasets} | {p["source"] for p in parents}
-    sources = {s.id: {"url": s.url, "title": s.title, "kind": s.kind, "published": s.published}
-               for s in conn.execute(select(Source).where(Source.id.in_(cited)))}
+    sources: dict[str, SourceDetail] = {
+        s.id: {"url": s.url, "title": s.title, "kind": s.kind, "published": s.published}
+        for s in conn.execute(select(Source).where(Source.id.in_(cited)))}
     computed = add_computed({k: (v["value"] if isinstance(v, dict) else None) for k, v in facts.items()}
-                            | {"moe": facts.get("moe", {}).get("value")}, model.id)
+                            | {"moe": facts["moe"]["value"] if "moe" in facts else None}, model.id)
     return {
         "id": model.id, "name": model.name, "origin": model.origin,
         "family": family.id if family else None, "family_name": family.name if family else None,
@@ -473,7 +480,7 @@ def iter_export_batches(engine: Engine, filters: Filters | None = None, sort: st
     """
     filters = filters or Filters()
     raw = engine.dialect.name == "sqlite"  # dates and JSON as SQLite stores them, parsed only if needed
-    stmt = _base_select(["id", "name", "family", "org", "origin"], filters).add_columns(
+    stmt = select_models(["id", "name", "family", "org", "origin"], filters).add_columns(
         Model.source_id, Source.url, Model.note, type_coerce(Model.accept, String) if raw else Model.accept,
         *[type_coerce(COLUMNS[name], String) if raw and name in DATE_FACTS else COLUMNS[name]
           for name in MODEL_FACTS],
@@ -498,8 +505,7 @@ _PLAIN_FACTS = tuple((_VALUE_AT + i, _AT[name], _AT[f"{name}_status"])
 _DATE_FACTS = tuple((_VALUE_AT + i, _PRECISION_AT[name], _AT[name], _AT[f"{name}_status"])
                     for i, name in enumerate(MODEL_FACTS) if name in DATE_FACTS)
 _STATUS_AT = {name: _AT[f"{name}_status"] for name in MODEL_FACTS}  # then source, method, confidence, note
-_COMPUTED_INPUTS = tuple((name, _VALUE_AT + list(MODEL_FACTS).index(name)) for name in
-                         ("params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS))
+_COMPUTED_INPUTS = tuple((name, _VALUE_AT + list(MODEL_FACTS).index(name)) for name in COMPUTED_INPUTS)
 _WIDTH = len(_AT)
 _JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # = json.dumps(..., sort_keys=True)
 _PARENTS_AT, _DATASETS_AT, _ACCEPT_AT, _REFS_AT = (_AT[name] for name in ("parents", "datasets", "accept", "refs"))
@@ -599,10 +605,10 @@ def _chunk_lookup(conn: Connection, ids: list[str]) -> dict[str, Any]:
     parents: [(parent, relation, url, note, source id)]; datasets: [(dataset, share, epochs, tokens, url,
     note, source id)].
     """
-    facts: dict[str, dict[str, tuple[Any, ...]]] = {}
+    facts: dict[str, dict[str, list[Any]]] = {}
     for model_id, name, *rest in conn.execute(_LOOKUPS["facts"], _padded(ids)).all():
         facts.setdefault(model_id, {})[name] = rest
-    computed: dict[str, dict[str, tuple[Any, ...]]] = {}
+    computed: dict[str, dict[str, list[Any]]] = {}
     for model_id, name, *rest in conn.execute(_LOOKUPS["computed"], _padded(ids)).all():
         computed.setdefault(model_id, {})[name] = rest
     aliases: dict[str, list[str]] = {}
@@ -610,7 +616,7 @@ def _chunk_lookup(conn: Connection, ids: list[str]) -> dict[str, Any]:
         aliases.setdefault(model_id, []).append(alias)
     found: dict[str, Any] = {"facts": facts, "aliases": aliases, "computed": computed}
     for key in ("parents", "datasets"):
-        links: dict[str, list[tuple[Any, ...]]] = found.setdefault(key, {})
+        links: dict[str, list[list[Any]]] = found.setdefault(key, {})
         for model_id, *rest in conn.execute(_LOOKUPS[key], _padded(ids)).all():
             links.setdefault(model_id, []).append(rest)
     return found
@@ -635,7 +641,7 @@ def _chunk_sources(conn: Connection, rows: list[Any], lookup: dict[str, Any],
     users.find("organizations", {r[3] for r in rows})  # one query per batch, not one per new id
     users.find("families", {r[2] for r in rows})
     ids.discard(None)
-    wanted, found = list(ids), {}
+    wanted, found = list(ids), dict[str, str]()
     for start in range(0, len(wanted), 2000):
         found.update((r[0], _JSON_SORTED({"id": r[0], "url": r[1], "title": r[2], "kind": r[3], "published": r[4]}))
                      for r in conn.execute(_USER_SOURCES, _padded(wanted[start:start + 2000])).all())
@@ -663,7 +669,7 @@ class _UserRecords:
                                        _padded(chunk)).mappings():
                 known[r["id"]] = user_record(key, r)
                 self.texts[key][r["id"]] = _JSON_SORTED(known[r["id"]])
-        return {i: known[i] for i in ids if i is not None and known.get(i) is not None}
+        return {i: record for i in ids if i is not None and (record := known.get(i)) is not None}
 
     def one(self, key: str, record_id: str) -> dict[str, Any] | None:
         """The user-added record with this id, or None (one looked up before costs a dict lookup)."""
@@ -683,16 +689,6 @@ def user_record(key: str, row: Any) -> dict[str, Any]:
     elif key == "organizations" and not record.get("aliases"):
         record.pop("aliases", None)  # exports of organizations without aliases read as before revision 0006
     return record
-
-
-def user_definitions(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
-    """User-added sources, organizations, families and datasets, for self-contained exports."""
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for key, table in (("sources", Source), ("organizations", Organization), ("families", Family),
-                       ("datasets", Dataset)):
-        rows = conn.execute(select(table).where(table.origin == "user")).mappings().all()
-        out[key] = {r["id"]: user_record(key, r) for r in rows}
-    return out
 
 
 def _refs(row: Any, facts: dict[str, Any] | None, parents: list[Any] | None, links: list[Any] | None,
@@ -739,7 +735,7 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
 
     Built column by column (one query per table, arithmetic in pandas), so a million models take
     seconds; the values are those `find_models` gives. Given a Connection rather than an Engine,
-    reads in that connection's transaction (catalog.chartdata: the same snapshot as its counts).
+    reads in that connection's transaction (catalog.charts.selection: the same snapshot as its counts).
     """
     from contextlib import nullcontext
 
@@ -750,10 +746,10 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
         columns.insert(0, "id")
     columns = check_columns(columns)
     computed = [c for c in columns if c in COMPUTED]
-    inputs = ["params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS] if computed else []
+    inputs = list(COMPUTED_INPUTS) if computed else []
     needed = list(dict.fromkeys(["id", *(c for c in columns if c in COLUMNS and c != "released"), *inputs,
                                  *(["released_precision"] if "released" in columns else [])]))
-    stmt = _base_select(needed, filters or Filters())
+    stmt = select_models(needed, filters or Filters())
     if "released" in columns:  # as text, cut to its precision below: what find_models prints
         stmt = stmt.add_columns(cast(Model.released, String).label("released"))
         needed.append("released")
@@ -764,8 +760,10 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
         ids = list(frame["id"])
         provenance, derived = _status_frame(conn, ids), _derived_by(conn, ids)
     where = pd.Index(frame["id"])  # one hash table of the ids, to place looked-up values
+    from catalog.computed import as_built, fill_computed_frame
+
     if computed:
-        _add_computed_columns(frame, computed)
+        fill_computed_frame(frame, computed)
     if "released" in columns:
         text, precision = frame["released"], frame["released_precision"]
         text = text.where(precision != "year", text.str[:4]).where(precision != "month", text.str[:7])
@@ -774,8 +772,8 @@ def models_frame(engine: Engine | Connection, filters: Filters | None = None,
         status = _placed(where, provenance.get(name, {}))
         if name in columns:
             status = status.where(status.notna() | frame[name].isna(), "reported")
-        frame[f"{name}_status"] = _as_built(status)
-    frame["derived_by"] = _as_built(_placed(where, derived))
+        frame[f"{name}_status"] = as_built(status)
+    frame["derived_by"] = as_built(_placed(where, derived))
     return frame[columns + [f"{n}_status" for n in STATUS_FIELDS] + ["derived_by"]].reset_index(drop=True)
 
 
@@ -806,27 +804,21 @@ def _placed(where: pd.Index, values: dict[str, str]) -> pd.Series:
     return pd.Series(column, index=range(len(where)), dtype=object)
 
 
-def _as_built(values: pd.Series) -> pd.Series:
-    """A column with the dtype pandas infers for the same values given as records (text: `str`)."""
-    import pandas as pd
-
-    return pd.Series(values.astype(object).where(values.notna(), None).tolist(), index=values.index)
-
-
 def _status_frame(conn: Connection, ids: list[str]) -> dict[str, dict[str, str]]:
     """{field: {model_id: status}} of the STATUS_FIELDS provenance rows of these models (for many
     models one pass over model_facts, for few an indexed lookup per 500)."""
     stmt = select(ModelFact.model_id, ModelFact.field, ModelFact.status).where(ModelFact.field.in_(STATUS_FIELDS))
     out: dict[str, dict[str, str]] = {}
+    rows: list[Any]
     if len(ids) > 20000:  # statuses of models outside `ids` are looked up and left unused
-        rows = conn.execute(stmt).all()
+        rows = list(conn.execute(stmt).all())
     else:
         rows = [r for start in range(0, len(ids), 500)
                 for r in conn.execute(stmt.where(ModelFact.model_id.in_(ids[start:start + 500]))).all()]
     computed = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.status).where(
         ComputedFact.field.in_(STATUS_FIELDS))
     if len(ids) > 20000:
-        rows += conn.execute(computed).all()
+        rows += list(conn.execute(computed).all())
     else:
         rows += [r for start in range(0, len(ids), 500)
                  for r in conn.execute(computed.where(ComputedFact.model_id.in_(ids[start:start + 500]))).all()]
@@ -835,38 +827,7 @@ def _status_frame(conn: Connection, ids: list[str]) -> dict[str, dict[str, str]]
     return out
 
 
-def _add_computed_columns(frame: pd.DataFrame, computed: list[str]) -> None:
-    """`add_computed` on a whole frame: the three arithmetic columns vectorized, others per row."""
-    import numpy as np
-    import pandas as pd
-
-    def truthy(column: str) -> pd.Series:
-        values = frame[column]
-        return values.notna() & (values != 0) & (values != False)  # noqa: E712 (element-wise)
-
-    moe_active = frame["moe"].eq(True) & truthy("active_params")
-    params = frame["active_params"].where(moe_active, frame["params"])
-    known = params.notna() & (params != 0) & truthy("train_tokens")
-    reported = truthy("train_compute")
-    none = pd.Series(None, index=frame.index, dtype=object)
-    ratio, flop = frame["train_tokens"] / params, 6 * params * frame["train_tokens"]
-    finite = np.isfinite(pd.to_numeric(ratio, errors="coerce").astype(float)) \
-        & np.isfinite(pd.to_numeric(flop, errors="coerce").astype(float))
-    unfit = known & ~finite  # beyond float range: empty, as add_computed leaves it (with its warning)
-    known &= ~unfit
-    frame["tokens_per_param"] = ratio.where(known)
-    frame["compute"] = frame["train_compute"].where(reported, flop.where(known))
-    frame["compute_status"] = _as_built(none.where(~reported, "source").where(reported | ~known, "6ND"))
-    slow = [c for c in computed if c not in ("tokens_per_param", "compute", "compute_status")]
-    if slow or unfit.any():
-        rows = frame[["id", "params", "active_params", "moe", "train_tokens", "train_compute", *HARDWARE_INPUTS]]
-        values = [add_computed({k: (None if pd.isna(v) else v) for k, v in row.items()})
-                  for row in rows.to_dict("records")]
-        for column in slow:
-            frame[column] = pd.Series([v[column] for v in values], index=frame.index)
-
-
-def _organization_counts(rows: list[Any]) -> list[tuple[str, int]]:
+def _organization_counts(rows: Sequence[Any]) -> list[tuple[str, int]]:
     """(label, model count) per organization: its name, or `name (id)` where two share a name."""
     names = Counter(row.name for row in rows)
     return [(name if names[name] == 1 else f"{name} ({org_id})", n) for org_id, name, n in rows]

@@ -7,7 +7,7 @@ source) or as a mapping; after validation every fact is a `Fact` with the same s
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -31,6 +31,14 @@ from catalog.vocab import (  # noqa: F401  (re-exported: records are where calle
     SOURCE_KINDS,
     STATUSES,
     USER_EDIT_SOURCE,
+    AcceptedCheck,
+    Confidence,
+    DatasetKind,
+    OrgKind,
+    Precision,
+    Relation,
+    SourceKind,
+    Status,
     check_slug,
     format_date,
     parse_date,
@@ -125,9 +133,9 @@ class Fact(Strict):
 
     value: Any = None
     source: str | None = None
-    status: Literal["reported", "nominal", "estimated", "derived", "unpublished", "user"] = "reported"
+    status: Status = "reported"
     method: str | None = None
-    confidence: Literal["confident", "likely", "speculative"] | None = None
+    confidence: Confidence | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -173,7 +181,7 @@ class SourceRecord(Strict):
     id: str
     url: str
     title: str
-    kind: Literal["paper", "model-card", "official-blog", "third-party"]
+    kind: SourceKind
     published: str | None = None
 
     _id = field_validator("id")(check_slug)
@@ -202,7 +210,7 @@ class OrganizationRecord(Strict):
     id: str
     name: str
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    kind: Literal["industry", "academia", "nonprofit", "government", "collaboration", "unknown"]
+    kind: OrgKind
     #: other names a reader filters by (`--org facebook`); one may be another organization's name
     #: (`DeepMind` for Google DeepMind), so that filtering by the older lab includes the newer one
     aliases: list[str] = []
@@ -235,8 +243,7 @@ class ParentLink(Strict):
     """A lineage edge seen from the child."""
 
     model: str
-    relation: Literal["continued-pretrain", "fine-tune", "instruction-tune", "rlhf",
-                      "distillation", "merge", "upcycle", "quantization"]
+    relation: Relation
     source: str | None = None
     note: str | None = None
 
@@ -279,9 +286,9 @@ class ModelRecord(Strict):
     source: str
     aliases: list[str] = []
     note: str | None = None
-    released_precision: Literal["day", "month", "year"] | None = None
-    knowledge_cutoff_precision: Literal["day", "month", "year"] | None = None
-    accept: dict[Literal["tokens_per_param", "compute_vs_6nd", "sibling_compute"], str] = {}
+    released_precision: Precision | None = None
+    knowledge_cutoff_precision: Precision | None = None
+    accept: dict[AcceptedCheck, str] = {}
     parents: list[ParentLink] = []
     datasets: list[DataLink] = []
 
@@ -353,7 +360,8 @@ class ModelRecord(Strict):
             fact = getattr(self, name)
             if fact is not None and fact.source is None:
                 setattr(self, name, fact.model_copy(update={"source": self.source}))
-        for link in [*self.parents, *self.datasets]:
+        links: list[ParentLink | DataLink] = [*self.parents, *self.datasets]
+        for link in links:
             if link.source is None:
                 link.source = self.source
         return self
@@ -368,8 +376,7 @@ class DatasetRecord(Strict):
 
     id: str
     name: str
-    kind: Literal["web", "books", "code", "academic", "encyclopedia", "news", "dialogue",
-                  "instructions", "preference", "mixture", "other"]
+    kind: DatasetKind
     source: str
     languages: list[str] = []
     note: str | None = None

@@ -8,13 +8,12 @@ status, method, confidence or a note has a row in `model_facts` (likewise `datas
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    Column,
     Date,
     Float,
     ForeignKey,
@@ -25,6 +24,19 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+_T = TypeVar("_T")
+
+if TYPE_CHECKING:
+    import sqlalchemy
+
+    class Column(sqlalchemy.Column[_T]):
+        """For the type checker only: SQLAlchemy 2.1 types a Column read from a class as Never (it
+        expects columns on declarative or TypedColumns classes); `Rows` classes read them that way."""
+
+        def __get__(self, instance: object, owner: Any) -> Self: ...  # type: ignore[override]  # see above
+else:
+    from sqlalchemy import Column
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -70,7 +82,7 @@ class Rows:
         return cls.__table__
 
 
-def _fk(target: str, ondelete: str | None = None) -> ForeignKey:
+def deferrable_fk(target: str, ondelete: str | None = None) -> ForeignKey:
     """Deferrable foreign keys, so a refresh can replace curated rows inside one transaction."""
     return ForeignKey(target, deferrable=True, initially="IMMEDIATE", ondelete=ondelete)
 
@@ -99,7 +111,7 @@ class Family(Rows):
     __tablename__ = "families"
     id = Column(String(200), primary_key=True)
     name = Column(Text, nullable=False)
-    org_id = Column(_fk("organizations.id"), index=True, nullable=False)
+    org_id: Column[str] = Column(deferrable_fk("organizations.id"), index=True, nullable=False)
     note = Column(Text)
     origin = Column(String(10), default="curated", nullable=False)
 
@@ -108,9 +120,9 @@ class Model(Rows):
     __tablename__ = "models"
     id = Column(String(200), primary_key=True)
     name = Column(Text, nullable=False)
-    family_id = Column(_fk("families.id"), index=True)
-    org_id = Column(_fk("organizations.id"), index=True, nullable=False)
-    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    family_id: Column[str] = Column(deferrable_fk("families.id"), index=True)
+    org_id: Column[str] = Column(deferrable_fk("organizations.id"), index=True, nullable=False)
+    source_id: Column[str] = Column(deferrable_fk("sources.id"), index=True, nullable=False)
     note = Column(Text)
     origin = Column(String(10), default="curated", index=True, nullable=False)
 
@@ -160,9 +172,9 @@ class ModelFact(Rows):
     """Provenance of one model fact that is not (the model's source, reported, no note)."""
 
     __tablename__ = "model_facts"
-    model_id = Column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Column[str] = Column(deferrable_fk("models.id", ondelete="CASCADE"), primary_key=True)
     field = Column(String(40), primary_key=True)
-    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    source_id: Column[str] = Column(deferrable_fk("sources.id"), index=True, nullable=False)
     status = Column(String(12), index=True, nullable=False)
     method = Column(Text)
     confidence = Column(String(12))
@@ -175,9 +187,9 @@ class ComputedFact(Rows):
     and computed again after every write (catalog.inheritance), never read back as stated."""
 
     __tablename__ = "computed_facts"
-    model_id = Column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Column[str] = Column(deferrable_fk("models.id", ondelete="CASCADE"), primary_key=True)
     field = Column(String(40), primary_key=True)
-    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    source_id: Column[str] = Column(deferrable_fk("sources.id"), index=True, nullable=False)
     status = Column(String(12), nullable=False)
     method = Column(Text)
     confidence = Column(String(12))
@@ -207,7 +219,7 @@ class Alias(Rows):
 
     __tablename__ = "aliases"
     key = Column(String(300), primary_key=True)
-    model_id = Column(_fk("models.id", ondelete="CASCADE"), index=True, nullable=False)
+    model_id: Column[str] = Column(deferrable_fk("models.id", ondelete="CASCADE"), index=True, nullable=False)
     alias = Column(Text, nullable=False)
     is_name = Column(Boolean, default=False, nullable=False)
 
@@ -217,7 +229,7 @@ class Dataset(Rows):
     id = Column(String(200), primary_key=True)
     name = Column(Text, nullable=False)
     kind = Column(String(20), nullable=False)
-    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    source_id: Column[str] = Column(deferrable_fk("sources.id"), index=True, nullable=False)
     languages = Column(JSON)
     note = Column(Text)
     tokens = Column(Float)
@@ -230,9 +242,9 @@ class DatasetFact(Rows):
     """Provenance of one dataset size fact that is not (the dataset's source, reported, no note)."""
 
     __tablename__ = "dataset_facts"
-    dataset_id = Column(_fk("datasets.id", ondelete="CASCADE"), primary_key=True)
+    dataset_id: Column[str] = Column(deferrable_fk("datasets.id", ondelete="CASCADE"), primary_key=True)
     field = Column(String(40), primary_key=True)
-    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    source_id: Column[str] = Column(deferrable_fk("sources.id"), index=True, nullable=False)
     status = Column(String(12), nullable=False)
     method = Column(Text)
     confidence = Column(String(12))
@@ -243,12 +255,12 @@ class ModelDataset(Rows):
     """A dataset in a model's training mixture."""
 
     __tablename__ = "model_datasets"
-    model_id = Column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
-    dataset_id = Column(_fk("datasets.id"), primary_key=True, index=True)
+    model_id: Column[str] = Column(deferrable_fk("models.id", ondelete="CASCADE"), primary_key=True)
+    dataset_id: Column[str] = Column(deferrable_fk("datasets.id"), primary_key=True, index=True)
     share = Column(Float)
     epochs = Column(Float)
     tokens = Column(Float)
-    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    source_id: Column[str] = Column(deferrable_fk("sources.id"), index=True, nullable=False)
     note = Column(Text)
     origin = Column(String(10), default="curated", nullable=False)
 
@@ -257,10 +269,10 @@ class Lineage(Rows):
     """child was derived from parent by relation."""
 
     __tablename__ = "lineage"
-    child_id = Column(_fk("models.id", ondelete="CASCADE"), primary_key=True)
-    parent_id = Column(_fk("models.id"), primary_key=True, index=True)
+    child_id: Column[str] = Column(deferrable_fk("models.id", ondelete="CASCADE"), primary_key=True)
+    parent_id: Column[str] = Column(deferrable_fk("models.id"), primary_key=True, index=True)
     relation = Column(String(20), nullable=False)
-    source_id = Column(_fk("sources.id"), index=True, nullable=False)
+    source_id: Column[str] = Column(deferrable_fk("sources.id"), index=True, nullable=False)
     note = Column(Text)
     origin = Column(String(10), default="curated", nullable=False)
 

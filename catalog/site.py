@@ -37,7 +37,7 @@ from sqlalchemy import Engine, select
 from catalog.db import reading
 from catalog.display import LABELS, human
 from catalog.errors import CatalogError
-from catalog.files import umask
+from catalog.io.files import umask
 from catalog.lineage import LineageGraph, TreeNode
 from catalog.queries import (
     COMPUTED,
@@ -292,7 +292,7 @@ def _vegalite_version(vl_convert: Any) -> str | None:
 
 
 def _models_frame(engine: Engine, filters: Filters) -> Any:
-    from catalog.charts import CHART_COLUMNS
+    from catalog.charts.draw import CHART_COLUMNS
     from catalog.queries import models_frame
 
     return models_frame(engine, filters, columns=list(CHART_COLUMNS))
@@ -726,7 +726,7 @@ def _sources_list(sources: dict[str, dict[str, Any]]) -> str:
 
 def _compute_background(frame: Any) -> dict[str, Any] | None:
     """The compute chart of the whole selection, for model pages to ring their model on (None if empty)."""
-    from catalog.charts import chart_compute
+    from catalog.charts.draw import chart_compute
 
     if frame.empty:
         return None
@@ -807,7 +807,7 @@ CHART_TITLES = {"timeline": "Timeline", "compute": "Compute-optimality", "growth
 
 def write_charts_page(out: Path, frame: Any, summary: SiteSummary) -> None:
     """charts.html: every chart of catalog.charts as an interactive Vega-Lite view."""
-    from catalog import charts
+    from catalog.charts import draw as charts
 
     sections = []
     for name, title in CHART_TITLES.items():
@@ -831,7 +831,7 @@ def write_charts_page(out: Path, frame: Any, summary: SiteSummary) -> None:
 
 def write_tree_page(out: Path, engine: Engine, filters: Filters, pages: dict[str, str]) -> None:
     """tree.html: the evolutionary tree, dots linking to the model pages."""
-    from catalog.charts_tree import chart_tree_from_db
+    from catalog.charts.tree import chart_tree_from_db
 
     try:
         spec = chart_tree_from_db(engine, filters, urls={i: "models/" + p for i, p in pages.items()}).to_dict()

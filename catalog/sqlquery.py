@@ -121,7 +121,7 @@ def _execute(ro: Engine, clause: Any, bound: dict[str, Any]) -> tuple[list[str],
         with ro.connect() as conn:
             if ro.dialect.name == "postgresql":
                 compiled = clause.compile(dialect=ro.dialect)
-                raw = conn.connection.dbapi_connection
+                raw: Any = conn.connection.dbapi_connection  # psycopg's connection: its cursor is a context
                 with raw.cursor() as cursor:
                     cursor.execute("SET TRANSACTION READ ONLY")
                     cursor.execute(str(compiled), compiled.construct_params(bound), prepare=True)

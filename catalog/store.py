@@ -38,7 +38,7 @@ TABLES = (Source, Organization, Family, Model, ModelFact, Alias, Dataset, Datase
 DATA_KEY = "data_fingerprint"
 
 
-def _store_value(name: str, value: Any) -> Any:
+def store_value(name: str, value: Any) -> Any:
     if name in LIST_FACTS and isinstance(value, list):
         return ",".join(value)
     return value
@@ -64,7 +64,7 @@ def model_rows(model: ModelRecord, origin: str) -> dict[type, list[dict[str, Any
     facts = []
     for name in MODEL_FACTS:
         fact: Fact | None = getattr(model, name)
-        row[name] = None if fact is None else _store_value(name, fact.value)
+        row[name] = None if fact is None else store_value(name, fact.value)
         if fact is not None and not _is_default(fact, model.source):
             facts.append(_fact_row({"model_id": model.id}, name, fact))
     for name in DATE_FACTS:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError, shorten
@@ -32,7 +32,7 @@ from catalog.schema import (
     Organization,
     Source,
 )
-from catalog.store import TABLES, bundle_rows, insert_rows
+from catalog.store import bundle_rows, insert_rows
 from catalog.validation import Known, alias_key, check_bundle
 from catalog.vocab import ID_MAX_LENGTH
 
@@ -86,7 +86,7 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
     owners of its names, its parents' dates and the lineage above them. A few indexed queries, so
     adding one model to a catalogue of millions does not read the whole catalogue."""
     exclude = exclude_models or set()
-    cited: dict[str, set[str]] = {"sources": set(), "organizations": set(), "families": set(), "models": set(),
+    cited: dict[str, set[Any]] = {"sources": set(), "organizations": set(), "families": set(), "models": set(),
                                   "datasets": set(), "benchmarks": set()}
     keys: set[str] = set()
     for family in bundle.families.values():
@@ -114,8 +114,9 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
     cite_evals(bundle, cited)
     tables = {"sources": Source, "organizations": Organization, "families": Family, "models": Model,
               "datasets": Dataset, "benchmarks": Benchmark}
-    known = Known(**{section: set(_origins(conn, tables[section], sorted(ids - {None})))
-                     for section, ids in cited.items()})
+    found: dict[str, Any] = {section: set(model_origins(conn, tables[section], sorted(ids - {None})))
+                             for section, ids in cited.items()}
+    known = Known(**found)
     if cited["benchmarks"]:
         from catalog.evals import benchmark_metrics
 
@@ -127,9 +128,9 @@ def known_for(conn: Connection, bundle: Bundle, exclude_models: set[str] | None 
     for chunk in _chunks(sorted(cited["models"])):
         known.released.update(conn.execute(select(Model.id, Model.released).where(
             Model.id.in_(chunk), Model.released.is_not(None))).all())
-    for child, parent in _ancestry(conn, sorted(cited["models"])):
+    for child, parent_id in _ancestry(conn, sorted(cited["models"])):
         if child not in exclude:
-            known.parents.setdefault(child, []).append(parent)
+            known.parents.setdefault(child, []).append(parent_id)
     return known
 
 
@@ -148,7 +149,7 @@ def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
     return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 
-def _origins(conn: Connection, table: Any, ids: list[str]) -> dict[str, str]:
+def model_origins(conn: Connection, table: Any, ids: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
@@ -166,7 +167,7 @@ def add_bundle(engine: Engine, bundle: Bundle, on_conflict: str = "fail", dry_ru
         raise CatalogError(f"--on-conflict must be one of {', '.join(CONFLICT_POLICIES)}")
     changes = Changes(dry_run=dry_run)
     with writing(engine) as conn:
-        existing = _origins(conn, Model, list(bundle.models))
+        existing = model_origins(conn, Model, list(bundle.models))
         _check_conflicts(bundle, existing, on_conflict, changes)
         replaced = set(changes.updated)
         for model_id in changes.skipped:
@@ -185,7 +186,7 @@ def add_bundle(engine: Engine, bundle: Bundle, on_conflict: str = "fail", dry_ru
         if dry_run:
             return changes
         olds = {model_id: record_from_db(conn, model_id) for model_id in sorted(replaced)}
-        _delete_models(conn, sorted(replaced), keep_children=True)
+        delete_models(conn, sorted(replaced), keep_children=True)
         if bundle.evals:
             from catalog.evals import fill_metrics
 
@@ -225,7 +226,7 @@ def _drop_existing_supporting(conn: Connection, bundle: Bundle, changes: Changes
     problems = []
     for section, table in tables.items():
         records: dict[str, Any] = getattr(bundle, section)
-        stored = _origins(conn, table, list(records))
+        stored = model_origins(conn, table, list(records))
         for record_id in list(records):
             if record_id not in stored:
                 continue
@@ -245,7 +246,7 @@ def _same(conn: Connection, table: Any, record: Any) -> bool:
     return all(row.get(k) == v for k, v in record.model_dump().items())
 
 
-def _delete_models(conn: Connection, model_ids: list[str], keep_children: bool = False) -> None:
+def delete_models(conn: Connection, model_ids: list[str], keep_children: bool = False) -> None:
     """Delete models with their facts, aliases, data links and parent edges."""
     if not model_ids:
         return
@@ -277,7 +278,7 @@ def remove_model(engine: Engine, name: str) -> str:
         from catalog.schema import Evaluation
 
         conn.execute(delete(Evaluation).where(Evaluation.model_id == model_id))
-        _delete_models(conn, [model_id])
+        delete_models(conn, [model_id])
     return model_id
 
 
@@ -379,7 +380,7 @@ def _write_record(conn: Connection, model_id: str, record: ModelRecord, data: di
     report = check_bundle(bundle, known_for(conn, bundle, exclude_models={model_id}))
     if report.errors:
         raise DataError(report.errors)
-    _delete_models(conn, [model_id], keep_children=True)
+    delete_models(conn, [model_id], keep_children=True)
     insert_rows(conn, bundle_rows(bundle, "user"))
     record_history(conn, model_id, record, new, by)
     rederive(conn, [model_id])  # its children follow the edit
@@ -499,8 +500,8 @@ def quick_record(fields: dict[str, Any]) -> Bundle:
 
         source_id = data.get("source") or f"{str(data.get('id', 'model'))[:ID_MAX_LENGTH - 7]}-source"
         try:
-            bundle.sources[source_id] = SourceRecord(id=source_id, url=source_url, title=source_title or source_url,
-                                                     kind=source_kind)
+            bundle.sources[source_id] = SourceRecord.model_validate(
+                {"id": source_id, "url": source_url, "title": source_title or source_url, "kind": source_kind})
         except ValidationError as exc:
             raise DataError([f"--source-url: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]) \
                 from None
@@ -515,15 +516,4 @@ def quick_record(fields: dict[str, Any]) -> Bundle:
                          f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]) from None
     bundle.models[record.id] = record
     return bundle
-
-
-def count_user_rows(engine: Engine) -> dict[str, int]:
-    """How many user rows each table holds (for `db info` and tests)."""
-    with reading(engine) as conn:
-        out = {}
-        for table in TABLES:
-            if hasattr(table, "origin"):
-                out[table.__tablename__] = conn.execute(
-                    select(func.count()).select_from(table).where(table.origin == "user")).scalar_one()
-    return out
 

@@ -8,26 +8,39 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Literal, get_args
 
 from catalog.errors import shorten
 
-ARCHITECTURES = ("causal-decoder", "prefix-decoder", "encoder-decoder", "encoder-only")
+# Each closed vocabulary is written once, as the Literal type the records declare; its tuple (for
+# choices, checks and messages) is derived from it.
+Architecture = Literal["causal-decoder", "prefix-decoder", "encoder-decoder", "encoder-only"]
+ARCHITECTURES: tuple[Architecture, ...] = get_args(Architecture)
 #: `nominal`: a round size that the maker gives only in the name or announcement ("7B"), not an exact count.
 #: `user`: a value a user set with `llmzoo edit` without citing a source (its source is USER_EDIT_SOURCE);
 #: never written in data/.
-STATUSES = ("reported", "nominal", "estimated", "derived", "unpublished", "user")
-CONFIDENCES = ("confident", "likely", "speculative")
-SOURCE_KINDS = ("paper", "model-card", "official-blog", "third-party")
-ORG_KINDS = ("industry", "academia", "nonprofit", "government", "collaboration", "unknown")
-RELATIONS = ("continued-pretrain", "fine-tune", "instruction-tune", "rlhf", "distillation",
-             "merge", "upcycle", "quantization")
+Status = Literal["reported", "nominal", "estimated", "derived", "unpublished", "user"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+Confidence = Literal["confident", "likely", "speculative"]
+CONFIDENCES: tuple[Confidence, ...] = get_args(Confidence)
+SourceKind = Literal["paper", "model-card", "official-blog", "third-party"]
+SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
+OrgKind = Literal["industry", "academia", "nonprofit", "government", "collaboration", "unknown"]
+ORG_KINDS: tuple[OrgKind, ...] = get_args(OrgKind)
+Relation = Literal["continued-pretrain", "fine-tune", "instruction-tune", "rlhf", "distillation",
+                   "merge", "upcycle", "quantization"]
+RELATIONS: tuple[Relation, ...] = get_args(Relation)
+#: The checks a model record may `accept` (with the reason the value is right all the same).
+AcceptedCheck = Literal["tokens_per_param", "compute_vs_6nd", "sibling_compute"]
+ACCEPTED_CHECKS: tuple[AcceptedCheck, ...] = get_args(AcceptedCheck)
 ATTENTIONS = ("mha", "mqa", "gqa", "mla", "other")
 POSITION_ENCODINGS = ("learned", "sinusoidal", "relative", "rope", "alibi", "none", "other")
 MODALITIES = ("text", "code", "image", "audio", "video")
-DATASET_KINDS = ("web", "books", "code", "academic", "encyclopedia", "news", "dialogue",
-                 "instructions", "preference", "mixture", "other")
-PRECISIONS = ("day", "month", "year")
+DatasetKind = Literal["web", "books", "code", "academic", "encyclopedia", "news", "dialogue",
+                      "instructions", "preference", "mixture", "other"]
+DATASET_KINDS: tuple[DatasetKind, ...] = get_args(DatasetKind)
+Precision = Literal["day", "month", "year"]
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 #: The categories of "Ratios of various data sources in the pre-training data" (Zhao et al., arXiv
 #: 2303.18223, section Data Collection), in drawing order, and the one each dataset kind counts in.
 #: The survey has no encyclopedia category; llmzoo keeps Wikipedia apart rather than guess its fold.
@@ -92,6 +105,9 @@ COMPUTED_STATUSES = ("inherited",)
 DATE_FACTS = tuple(name for name, kind in MODEL_FACTS.items() if kind == "date")
 ADAPTATIONS = ("pretrain", "continued-pretrain", "sft", "rlhf", "dpo", "preference", "rlaif", "rl",
                "distillation")
+#: The facts the computed columns (catalog.computed) are worked out from.
+COMPUTED_INPUTS = ("params", "active_params", "moe", "train_tokens", "train_compute", "hardware", "accelerator_hours",
+                   "hardware_count", "training_days", "mfu")
 DATASET_FACTS: dict[str, str] = {"tokens": "count", "bytes": "count", "documents": "count"}
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

@@ -35,8 +35,8 @@ def chart_options(func: F) -> F:
 
 def _draw(ctx: click.Context, kwargs: dict[str, Any], name: str, **options: Any) -> None:
     """Select the models, build the chart `name` with `options`, write it, say where."""
-    from catalog.chartdata import chart_from_db
-    from catalog.chartfiles import chart_format, check_writable, save_chart
+    from catalog.charts.files import chart_format, check_writable, save_chart
+    from catalog.charts.selection import chart_from_db
 
     output, scale = kwargs.pop("output"), kwargs.pop("scale")
     chart_format(output)  # a wrong extension or folder fails before the query
@@ -66,7 +66,7 @@ def chart() -> None:
 @click.option("--group-by", type=click.Choice(["org", "family"]), default="org", show_default=True,
               help="One row per organization or per model family.")
 @click.pass_context
-def timeline(ctx: click.Context, group_by: str, title: str | None, width: int | None, height: int | None,
+def timeline(ctx: click.Context, /, group_by: str, title: str | None, width: int | None, height: int | None,
              **kwargs: Any) -> None:
     """Every model by release date, one row per organization or family.
 
@@ -84,7 +84,7 @@ def timeline(ctx: click.Context, group_by: str, title: str | None, width: int | 
 @chart.command()
 @chart_options
 @click.pass_context
-def compute(ctx: click.Context, title: str | None, width: int | None, height: int | None, **kwargs: Any) -> None:
+def compute(ctx: click.Context, /, title: str | None, width: int | None, height: int | None, **kwargs: Any) -> None:
     """Parameters vs training tokens (log-log) against the compute-optimal frontier.
 
     Lines: Chinchilla (about 20 tokens per parameter), Kaplan et al. 2020, and equal training
@@ -107,7 +107,7 @@ def compute(ctx: click.Context, title: str | None, width: int | None, height: in
 @click.option("--period", type=click.Choice(["year", "half", "quarter"]), default="year", show_default=True,
               help="The period of --frontier.")
 @click.pass_context
-def growth(ctx: click.Context, title: str | None, width: int | None, height: int | None, frontier: bool,
+def growth(ctx: click.Context, /, title: str | None, width: int | None, height: int | None, frontier: bool,
            period: str, **kwargs: Any) -> None:
     """Parameters and training compute over time, with least-squares trends and doubling times.
 
@@ -129,7 +129,7 @@ def growth(ctx: click.Context, title: str | None, width: int | None, height: int
 @chart_options
 @click.option("--share", is_flag=True, help="Each type's share of the year's models instead of counts.")
 @click.pass_context
-def architectures(ctx: click.Context, share: bool, title: str | None, width: int | None, height: int | None,
+def architectures(ctx: click.Context, /, share: bool, title: str | None, width: int | None, height: int | None,
                   **kwargs: Any) -> None:
     """Models released each year, stacked by architecture type.
 
@@ -144,7 +144,7 @@ def architectures(ctx: click.Context, share: bool, title: str | None, width: int
 @chart.command("data-mix")
 @chart_options
 @click.pass_context
-def data_mix(ctx: click.Context, title: str | None, width: int | None, height: int | None, **kwargs: Any) -> None:
+def data_mix(ctx: click.Context, /, title: str | None, width: int | None, height: int | None, **kwargs: Any) -> None:
     """Each model's pre-training data by kind of source: one 100% bar per model.
 
     Shares come from the models' sourced training-data links (the papers' mixture tables),
@@ -157,8 +157,8 @@ def data_mix(ctx: click.Context, title: str | None, width: int | None, height: i
       llmzoo chart data-mix -o mix.png
       llmzoo chart data-mix --org google --org deepmind -o google-mix.html
     """
-    from catalog.chart_datamix import chart_data_mix
-    from catalog.chartfiles import chart_format, check_writable, save_chart
+    from catalog.charts.data_mix import chart_data_mix
+    from catalog.charts.files import chart_format, check_writable, save_chart
     from catalog.datamix import mixtures
 
     output, scale = kwargs.pop("output"), kwargs.pop("scale")
@@ -186,7 +186,7 @@ _register_lineage()
 @click.option("--x", "x_axis", type=click.Choice(["compute", "params"]), default="compute", show_default=True,
               help="Training compute (FLOP) or parameters on the log x axis.")
 @click.pass_context
-def capability(ctx: click.Context, benchmarks: tuple[str, ...], x_axis: str, title: str | None, width: int | None,
+def capability(ctx: click.Context, /, benchmarks: tuple[str, ...], x_axis: str, title: str | None, width: int | None,
                height: int | None, **kwargs: Any) -> None:
     """Benchmark score against training compute (log scale): the emergence figure, from sourced results.
 
@@ -199,8 +199,8 @@ def capability(ctx: click.Context, benchmarks: tuple[str, ...], x_axis: str, tit
       llmzoo chart capability --benchmark mmlu -o cap.png
       llmzoo chart capability --benchmark mmlu --benchmark gsm8k --x params -o cap.svg
     """
-    from catalog.chartfiles import chart_format, check_writable, save_chart
-    from catalog.charts_capability import chart_capability
+    from catalog.charts.capability import chart_capability
+    from catalog.charts.files import chart_format, check_writable, save_chart
 
     output, scale = kwargs.pop("output"), kwargs.pop("scale")
     chart_format(output)

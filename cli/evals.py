@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from catalog.evalvocab import EVALUATED_BY
 from cli.options import filter_options, filters_from, open_engine, output_options
 from cli.output import echo_result, no_headers, render
 
@@ -19,11 +20,11 @@ TABLE_COLUMNS = ("model", "benchmark", "subset", "setting", "metric", "score", "
 @click.option("--benchmark", "benchmarks", multiple=True, metavar="ID",
               help="Only this benchmark (repeatable; see `llmzoo evals benchmarks`).")
 @click.option("--model", "models", multiple=True, metavar="MODEL", help="Only this model (repeatable).")
-@click.option("--by", "evaluated_by", type=click.Choice(["developer", "third-party"]),
+@click.option("--by", "evaluated_by", type=click.Choice(EVALUATED_BY),
               help="Only results run by the model's developer / by someone else.")
 @output_options()
 @click.pass_context
-def evals(ctx: click.Context, benchmarks: tuple[str, ...], models: tuple[str, ...], evaluated_by: str | None,
+def evals(ctx: click.Context, /, benchmarks: tuple[str, ...], models: tuple[str, ...], evaluated_by: str | None,
           fmt: str, **kwargs: Any) -> None:
     """List published evaluation results: one row per score, several per model and benchmark.
 
@@ -103,7 +104,7 @@ def import_cmd(ctx: click.Context, path: Path, source_format: str, fmt: str | No
     if source_format == "epoch":
         if fmt:
             raise click.UsageError("--format is for --from export; an Epoch file is always CSV")
-        from catalog.importers.epoch_benchmarks import import_epoch_benchmarks
+        from catalog.io.importers.epoch_benchmarks import import_epoch_benchmarks
 
         click.echo("\n".join(epoch_report(import_epoch_benchmarks(open_engine(ctx), path, source_url, dry_run))))
         return

@@ -1,4 +1,4 @@
-"""`llmzoo import --from epoch|hf-config`: run an importer of catalog.importers and print its report."""
+"""`llmzoo import --from epoch|hf-config`: run an importer of catalog.io.importers and print its report."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def run_importer(engine: Any, source_format: str, file: Path, *, model_id: str |
                  on_conflict: str = "fail", dry_run: bool = False, source_url: str | None = None) -> None:
     """Import FILE with the importer of `source_format` and print what it did (or would do)."""
     if source_format == "epoch":
-        from catalog.importers.epoch import import_epoch
+        from catalog.io.importers.epoch import import_epoch
 
         if model_id or source_url:
             raise click.UsageError("--model and --source-url are for --from hf-config; an Epoch CSV names its "
@@ -25,7 +25,7 @@ def run_importer(engine: Any, source_format: str, file: Path, *, model_id: str |
         report = epoch_report(import_epoch(engine, file, on_conflict=on_conflict, dry_run=dry_run))
         click.echo(printable("\n".join(report)))
     elif source_format == "hf-config":
-        from catalog.importers.hf_config import import_hf_config
+        from catalog.io.importers.hf_config import import_hf_config
 
         if not model_id:
             raise click.UsageError("--from hf-config needs --model ID: the catalogued model this config.json "
@@ -47,7 +47,7 @@ def _ids(label: str, ids: list[str]) -> list[str]:
 
 def epoch_report(result: Any) -> list[str]:
     """The summary of an Epoch import: rows, skipped by reason, matched, added."""
-    from catalog.importers.epoch import NOT_LANGUAGE
+    from catalog.io.importers.epoch import NOT_LANGUAGE
 
     changes = result.changes
     add = "would add" if changes.dry_run else "added"
@@ -96,7 +96,7 @@ def _matched_lines(result: Any) -> list[str]:
 
 def hf_report(result: Any) -> list[str]:
     """The summary of a config.json import: facts added, unchanged, conflicting (kept or replaced)."""
-    from catalog.importers.hf_config import show_value
+    from catalog.io.importers.hf_config import show_value
 
     dry = result.dry_run
     outcome = ("would replace" if dry else "replaced") if result.replaced else "kept"

@@ -113,7 +113,7 @@ def lineage(ctx: click.Context, model: str, depth: int | None, only_ancestors: b
                    "lanes: one row per family over time, every model drawn.")
 @filter_options
 @click.pass_context
-def chart_lineage_command(ctx: click.Context, output: str, scale: float, title: str | None, width: int | None,
+def chart_lineage_command(ctx: click.Context, /, output: str, scale: float, title: str | None, width: int | None,
                           height: int | None, max_families: int | None, layout: str, **kwargs: Any) -> None:
     """The evolutionary tree of language models, as the surveys draw it.
 
@@ -134,12 +134,12 @@ def chart_lineage_command(ctx: click.Context, output: str, scale: float, title: 
     """
     from pathlib import Path
 
-    from catalog.chartfiles import chart_format, check_writable, save_chart
+    from catalog.charts.files import chart_format, check_writable, save_chart
 
     chart_format(output)  # a wrong extension or folder fails before the query
     check_writable(Path(output))
     if layout == "tree":
-        from catalog.charts_tree import MAX_NODES, chart_tree_from_db
+        from catalog.charts.tree import MAX_NODES, chart_tree_from_db
 
         chart = chart_tree_from_db(open_engine(ctx), filters_from(kwargs), title, height,
                                    max_nodes=max_families or MAX_NODES)

@@ -64,8 +64,8 @@ LAZY_HELP: dict[str, str] = {
     "add": "Add your own models, from a YAML file (same format as data/) or from options.",
     "edit": "Change facts of a model.",
     "history": "List the changes of a model's facts (old -> new, when, by what, with their sources).",
-    "revert": "Give a fact back the value it had before its last change (the revert is itself recorded).",
     "changes": "List what a curated data refresh added, removed and changed (model, field, old -> new).",
+    "revert": "Give a fact back the value it had before its last change (the revert is itself recorded).",
     "remove": "Remove a model you added (curated models cannot be removed).",
     "import": "Import models from a file: an llmzoo export (csv/json/jsonl), Epoch AI's CSV, or a HF config.json.",
     "evals": "List published evaluation results: one row per score, several per model and benchmark.",
@@ -210,7 +210,8 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
         return render(rows, with_provenance(engine, rows, columns), fmt)
     if fmt in ("csv", "tsv"):
         return render(rows, columns, fmt)
-    statuses = fact_statuses(engine, [r["id"] for r in rows if r.get("id")], columns) if "id" in columns else {}
+    statuses: dict[tuple[Any, str], str] = (fact_statuses(engine, [r["id"] for r in rows if r.get("id")], columns)
+                                            if "id" in columns else {})
     shown = []
     for row in rows:
         shown.append({c: human(c, row[c], statuses.get((row.get("id"), c))) for c in columns})
@@ -241,7 +242,7 @@ NARROW_DROPS = ("name", "org", "arch", "open_weights", "released")
 @click.option("--columns", metavar="COL,COL", help="Columns to show (see `llmzoo columns`).")
 @output_options()
 @click.pass_context
-def list_models(ctx: click.Context, sort: str | None, limit: int | None, columns: str | None,
+def list_models(ctx: click.Context, /, sort: str | None, limit: int | None, columns: str | None,
                 fmt: str, **kwargs: Any) -> None:
     """List models, filtered and sorted.
 
@@ -320,7 +321,7 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
     rows = [{"fact": name, **fact} for name, fact in detail["facts"].items()]
     columns = ["fact", "value", "status", "source", "method", "confidence", "note"]
     if fmt in ("table", "markdown"):  # human units; the columns no fact fills are left out
-        rows = [{**r, "value": human(r["fact"], r["value"])} for r in rows]
+        rows = [{**r, "value": human(str(r["fact"]), r["value"])} for r in rows]
         columns = [c for c in columns if c in ("fact", "value") or any(r.get(c) for r in rows)]
     text = render_table(rows, columns, width=terminal_width(), wrap=True) if fmt == "table" else \
         render(rows, columns, fmt)
@@ -338,7 +339,7 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
               help="CSV for a spreadsheet: a text cell starting with = + - @ (or tab, CR) gets a leading ' so that "
                    "it is not run as a formula; numbers stay as they are; `llmzoo import` removes the quote.")
 @click.pass_context
-def export(ctx: click.Context, output: str, fmt: str | None, sort: str | None, excel: bool, **kwargs: Any) -> None:
+def export(ctx: click.Context, /, output: str, fmt: str | None, sort: str | None, excel: bool, **kwargs: Any) -> None:
     """Export models with every fact's provenance (status, source URL, method, note).
 
     One row per model, raw units (parameters, tokens, FLOP as plain numbers). Values are written
@@ -351,7 +352,7 @@ def export(ctx: click.Context, output: str, fmt: str | None, sort: str | None, e
       llmzoo export --origin user --excel-safe -o for-excel.csv
       llmzoo export --arch encoder-decoder -o - --format jsonl
     """
-    from catalog.exporting import export_models
+    from catalog.io.export import export_models
 
     filters = filters_from(kwargs)
     with exact_stdout():  # the rows go out exactly as stored, to stdout as to a file
@@ -423,7 +424,7 @@ COVERAGE_MARKS = {"reported": "yes", "nominal": "c.nom", "estimated": "~est", "d
 @click.option("--gaps", is_flag=True, help="Only models with a missing field.")
 @output_options()
 @click.pass_context
-def coverage_cmd(ctx: click.Context, fields: str | None, gaps: bool, fmt: str, **kwargs: Any) -> None:
+def coverage_cmd(ctx: click.Context, /, fields: str | None, gaps: bool, fmt: str, **kwargs: Any) -> None:
     """Show, per model and field, what is known, estimated, undisclosed (n/d) or missing (-).
 
     \b

@@ -110,7 +110,7 @@ def output_options(choices: Sequence[str] | None = None, default: str = "table",
             command)
         command = click.option("--format", "fmt", type=click.Choice(accepted), default=None,
                                help=help or f"Output format (default: {default}; nl is jsonl).")(command)
-        return command  # type: ignore[return-value]
+        return command
 
     return decorate
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from catalog.display import LABELS, human, human_bytes
+from catalog.display import LABELS, derived_rows, human, human_bytes
 from cli.output import fit_text, render_table, terminal_width
 
+if TYPE_CHECKING:
+    from catalog.detail import FactDetail, ModelDetail
 
-def _status(fact: dict[str, Any]) -> str:
+
+def _status(fact: FactDetail) -> str:
     status = fact["status"]
     if fact.get("inherited_from"):
         status += f" from {fact['inherited_from']}"
@@ -16,7 +19,7 @@ def _status(fact: dict[str, Any]) -> str:
     return status + (f" ({', '.join(extra)})" if extra else "")
 
 
-def render_model(d: dict[str, Any]) -> str:
+def render_model(d: ModelDetail) -> str:
     """The `llmzoo show` text view."""
     lines = [f"{d['name']}  [{d['id']}]" + ("  (user-added)" if d["origin"] == "user" else "")]
     lines.append(f"organization: {d['org_name'] or d['org']}" +
@@ -30,16 +33,8 @@ def render_model(d: dict[str, Any]) -> str:
     for name, fact in d["facts"].items():
         rows.append({"fact": LABELS.get(name, name), "value": human(name, fact["value"], fact["status"]),
                      "status": _status(fact), "source": fact["source"], "note": fact.get("note") or ""})
-    comp = d["computed"]
-    if comp.get("compute") and comp.get("compute_status") == "6ND":
-        rows.append({"fact": "training compute (FLOP)", "value": "=" + human("compute", comp["compute"]),
-                     "status": "derived (6ND)", "source": "", "note": "6 x params x training tokens"})
-    if comp.get("compute_hardware"):
-        rows.append({"fact": "training compute (FLOP)", "value": "~" + human("compute", comp["compute_hardware"]),
-                     "status": "estimated (hardware)", "source": "", "note": comp["compute_hardware_method"]})
-    if comp.get("tokens_per_param"):
-        rows.append({"fact": "tokens per parameter", "value": f"{comp['tokens_per_param']:.3g}",
-                     "status": "derived", "source": "", "note": ""})
+    rows += [{"fact": r.label, "value": r.value, "status": r.status, "source": "", "note": r.note}
+             for r in derived_rows(d["computed"])]
     width = terminal_width()
     lines.append(render_table(rows, ["fact", "value", "status", "source", "note"], width=width, wrap=True))
     if d["datasets"]:

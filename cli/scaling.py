@@ -154,8 +154,6 @@ def _ratio(value: float) -> str:
     return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
 
 
-COMPARE_COLUMNS = ["id", "params", "train_tokens", "compute", "compute_status", "tokens_per_param",
-                   "chinchilla_optimal_params", "chinchilla_ratio"]
 COMPARE_HEADERS = ["model", "params", "tokens", "compute (FLOP)", "compute from", "tokens/param",
                    "Chinchilla-optimal params", "over/under-training"]
 
@@ -165,7 +163,7 @@ COMPARE_HEADERS = ["model", "params", "tokens", "compute (FLOP)", "compute from"
 @filter_options
 @format_option
 @click.pass_context
-def compare(ctx: click.Context, models: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
+def compare(ctx: click.Context, /, models: tuple[str, ...], fmt: str, **kwargs: Any) -> None:
     """Place catalogued models against the Chinchilla-optimal allocation of their compute.
 
     Per model: training compute (as a source reports it, or 6·N·D), tokens per parameter, the
@@ -178,28 +176,21 @@ def compare(ctx: click.Context, models: tuple[str, ...], fmt: str, **kwargs: Any
       llmzoo scaling compare gopher-280b chinchilla-70b "LLaMA 65B"
       llmzoo scaling compare --org meta --since 2023 --format json
     """
-    from catalog.db import reading
-    from catalog.queries import find_models, resolve_model
+    from catalog.compare import SCALING_COLUMNS, scaling_positions
     from cli.options import filters_from, open_engine
 
-    engine = open_engine(ctx)
-    filters = filters_from(kwargs)
-    if models:
-        with reading(engine) as conn:
-            filters.ids = [resolve_model(conn, m) for m in models]
-    rows = find_models(engine, filters, sort="released", columns=COMPARE_COLUMNS)
-    order = {m: i for i, m in enumerate(filters.ids)}
-    rows.sort(key=lambda r: order.get(r["id"], 0))
+    columns = list(SCALING_COLUMNS)
+    rows = scaling_positions(open_engine(ctx), models, filters_from(kwargs))
     if fmt in ("json", "jsonl", "csv", "tsv"):
         keys = {"compute": "compute_flop", "train_tokens": "tokens"}
         echo_result(render([{keys.get(k, k): v for k, v in r.items()} for r in rows],
-                           [keys.get(c, c) for c in COMPARE_COLUMNS], fmt), fmt)
+                           [keys.get(c, c) for c in columns], fmt), fmt)
         return
-    shown = [{c: human(c, r[c]) for c in COMPARE_COLUMNS} for r in rows]
+    shown = [{c: human(c, r[c]) for c in columns} for r in rows]
     for row, raw in zip(shown, rows, strict=True):
         row["chinchilla_ratio"] = _ratio(raw["chinchilla_ratio"]) if raw["chinchilla_ratio"] else "n/a"
         row["tokens_per_param"] = _ratio(raw["tokens_per_param"]) if raw["tokens_per_param"] else ""
         row["compute_status"] = {"source": "reported", "6ND": "6·N·D"}.get(raw["compute_status"], "")
-    click.echo(render(shown, COMPARE_COLUMNS, fmt, headers=COMPARE_HEADERS))
+    click.echo(render(shown, columns, fmt, headers=COMPARE_HEADERS))
     click.echo("Chinchilla-optimal: Hoffmann et al. 2022, Approach 1 (Table 3); n/a: parameters or tokens "
                "unknown. Fine-tuned models count only their own training stage.")

@@ -26,7 +26,7 @@ def site() -> None:
               help="Folder to write the site into (created; an earlier site there is replaced).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
-def build(ctx: click.Context, output: Path, quiet: bool, **kwargs: Any) -> None:
+def build(ctx: click.Context, /, output: Path, quiet: bool, **kwargs: Any) -> None:
     """Write index.html, one page per model and dataset, the charts and the evolutionary tree.
 
     Takes the same filters as `llmzoo list`; without them the whole catalogue is built.

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from catalog.display import printable
-from catalog.records import ARCHITECTURES, RELATIONS
+from catalog.vocab import ARCHITECTURES, RELATIONS, SOURCE_KINDS
 from cli.options import complete_models, open_engine, output_options
 from cli.output import raw_stream, render
 
@@ -47,14 +47,14 @@ def _report(changes: Any, what: str) -> None:
 @click.option("--source", help="Id of a catalogued source for every fact.")
 @click.option("--source-url", help="URL of the paper, model card or blog the facts come from.")
 @click.option("--source-title", help="Title of that source (default: its URL).")
-@click.option("--source-kind", type=click.Choice(["paper", "model-card", "official-blog", "third-party"]),
+@click.option("--source-kind", type=click.Choice(SOURCE_KINDS),
               default="third-party", show_default=True, help="What kind of document that source is.")
 @click.option("--note", help="Free text.")
 @click.option("--on-conflict", type=CONFLICT, default="fail", show_default=True,
               help="When a user model with the same id exists.")
 @click.option("--dry-run", is_flag=True, help="Check and report, change nothing.")
 @click.pass_context
-def add(ctx: click.Context, file: Path | None, on_conflict: str, dry_run: bool, **fields: Any) -> None:
+def add(ctx: click.Context, /, file: Path | None, on_conflict: str, dry_run: bool, **fields: Any) -> None:
     """Add your own models, from a YAML file (same format as data/) or from options.
 
     \b

@@ -55,7 +55,7 @@ def _chance(panel: dict, spec: dict) -> list[float]:
 
 
 def test_small_multiples_have_a_panel_per_benchmark_with_its_setting_and_chance(results, engine):
-    from catalog.charts_capability import chart_capability
+    from catalog.charts.capability import chart_capability
 
     spec = chart_capability(engine, ["mmlu", "gsm8k"], x="params").to_dict()
     mmlu, gsm8k = spec["concat"]
@@ -79,7 +79,7 @@ def test_small_multiples_have_a_panel_per_benchmark_with_its_setting_and_chance(
 
 
 def test_a_benchmark_without_a_chance_level_gets_no_line_and_the_subtitle_says_so(results, engine):
-    from catalog.charts_capability import chart_capability
+    from catalog.charts.capability import chart_capability
 
     spec = chart_capability(engine, ["mmlu", "bbh"], x="params").to_dict()
     mmlu, bbh = spec["concat"]
@@ -94,7 +94,7 @@ def test_a_benchmark_without_a_chance_level_gets_no_line_and_the_subtitle_says_s
 
 
 def test_compute_estimated_as_6nd_is_hollow(results, engine):
-    from catalog.charts_capability import chart_capability
+    from catalog.charts.capability import chart_capability
 
     spec = chart_capability(engine, ["gsm8k"]).to_dict()
     # the fixture LLaMA models have params and tokens but no published compute: 6·N·D, hollow; alpaca-7b
@@ -111,7 +111,7 @@ def test_compute_estimated_as_6nd_is_hollow(results, engine):
 
 
 def test_every_family_has_its_own_colour_up_to_forty(results, engine):
-    from catalog.charts_capability import FAMILY_COLORS, chart_capability
+    from catalog.charts.capability import FAMILY_COLORS, chart_capability
 
     assert len(set(FAMILY_COLORS)) == 40
     spec = chart_capability(engine, ["gsm8k"], x="params").to_dict()
@@ -122,7 +122,7 @@ def test_every_family_has_its_own_colour_up_to_forty(results, engine):
 
 
 def test_a_size_from_the_name_is_hollow():
-    from catalog.charts_capability import _x
+    from catalog.charts.capability import _x
 
     assert _x({"params": 7e9, "params_status": "nominal"}, "params") == (7e9, True)  # a size from the name: hollow
     assert _x({"params": 7e9, "params_status": "reported"}, "params") == (7e9, False)

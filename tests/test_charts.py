@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from catalog import chartdata, charts, scaling
-from catalog.chartfiles import chart_format, render_chart, save_chart
+from catalog import scaling
+from catalog.charts import draw as charts
+from catalog.charts import selection as chartdata
+from catalog.charts.files import chart_format, render_chart, save_chart
 from catalog.errors import CatalogError
 from catalog.queries import Filters, models_frame
 
@@ -200,7 +202,7 @@ def test_place_labels_avoids_points_and_labels() -> None:
     chosen = charts.place_labels(x, y, r, [(i, f"label {i}") for i in range(300)], 400, 300, limit=300)
     boxes = []
     for index, text, align, ax, ay in chosen:
-        w, h = charts._text_width(text), charts.LABEL_SIZE * 1.2
+        w, h = charts.text_width(text), charts.LABEL_SIZE * 1.2
         x0 = ax if align == "left" else ax - w
         box = (x0, ay - h / 2, x0 + w, ay + h / 2)
         assert 0 <= box[0] and box[2] <= 400
@@ -672,7 +674,7 @@ def test_sql_selection_breaks_group_ties_like_pandas(engine: Any, group_by: str)
     add_synthetic_models(engine)
     frame = models_frame(engine, columns=charts.CHART_COLUMNS)
     dated = frame[frame["released"].notna()]
-    groups = charts._group_names(dated, group_by)
+    groups = charts.group_names(dated, group_by)
     counts, first = groups.value_counts(), dated["released"].groupby(groups).min()
     ties = [k + 1 for k in range(1, len(counts) - 1)
             if counts.iloc[k - 1] == counts.iloc[k] and first[counts.index[k - 1]] == first[counts.index[k]]]
@@ -774,7 +776,7 @@ def test_growth_frontier_fits_the_largest_per_year_and_rings_them(engine: Any) -
     for row in ringed:  # each the largest of its year
         year = dated[dated["released"].dt.year == int(row["released"][:4])]
         assert row["value"] == pytest.approx(year["params"].max())
-    fit = np.polyfit(charts._decimal_years(pd_series(ringed)), np.log10([r["value"] for r in ringed]), 1)
+    fit = np.polyfit(charts.decimal_years(pd_series(ringed)), np.log10([r["value"] for r in ringed]), 1)
     assert f"every {12 * np.log10(2) / fit[0]:.1f} months" in params_panel["title"]["text"]
     assert subtitle(spec) != subtitle(plain)
 
@@ -812,7 +814,7 @@ def test_timeline_labels_overlap_no_label_and_no_mark() -> None:
 
     boxes = []
     for r in text_rows(spec):
-        w, h = charts._text_width(r["label"]), charts.LABEL_SIZE * 1.2
+        w, h = charts.text_width(r["label"]), charts.LABEL_SIZE * 1.2
         x0 = px(r["lx"]) if r["align"] == "left" else px(r["lx"]) - w
         boxes.append((x0 + 0.5, py(r["ly"]) - h / 2 + 0.5, x0 + w - 0.5, py(r["ly"]) + h / 2 - 0.5))
     assert len(boxes) >= 10

@@ -1,4 +1,4 @@
-"""The evolutionary tree (`llmzoo chart lineage`, catalog.charts_tree): asserted on the Vega-Lite spec."""
+"""The evolutionary tree (`llmzoo chart lineage`, catalog.charts.tree): asserted on the Vega-Lite spec."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from catalog.charts import _text_width
-from catalog.charts_tree import BRANCHES, LABEL_X, MARK_X, ROW_GAP, chart_tree_from_db, tree_nodes
+from catalog.charts.draw import text_width
+from catalog.charts.tree import BRANCHES, LABEL_X, MARK_X, ROW_GAP, chart_tree_from_db, tree_nodes
 from catalog.errors import CatalogError
 from catalog.queries import Filters
 
@@ -22,7 +22,7 @@ def _layers(spec: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def _boxes(labels: list[dict[str, Any]]) -> list[tuple[float, float, float, float, str]]:
-    return [(row["label_x"], row["label_x"] + _text_width(row["name"]), row["y"] - 6, row["y"] + 6, row["name"])
+    return [(row["label_x"], row["label_x"] + text_width(row["name"]), row["y"] - 6, row["y"] + 6, row["name"])
             for row in labels]
 
 
@@ -77,7 +77,7 @@ def test_branches_by_architecture_hold_their_nodes(engine):
     branch_of = {arch: name for name, archs in BRANCHES for arch in archs}
     for row in layers["marks"]:
         left, right = lanes[branch_of.get(row["arch"], "Architecture not published")]
-        assert left <= row["x"] - MARK_X and row["label_x"] + _text_width(row["name"]) <= right, row["name"]
+        assert left <= row["x"] - MARK_X and row["label_x"] + text_width(row["name"]) <= right, row["name"]
     assert {r["branch"] for r in layers["heads"]} == set(lanes)
     assert {"Encoder-decoder", "Decoder-only"} <= set(lanes)  # T5; GPT-3, LLaMA and GLM (a prefix decoder)
     glm = next(r for r in layers["marks"] if r["name"] == "GLM")
@@ -176,7 +176,7 @@ def test_cli_unknown_family_is_an_error(run, tmp_path):
 
 
 def test_a_family_links_at_most_its_most_frequent_parents(engine):
-    from catalog.charts_tree import MAX_PARENTS
+    from catalog.charts.tree import MAX_PARENTS
 
     _synthetic(engine)
     nodes, _ = tree_nodes(engine)

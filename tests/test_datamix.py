@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from catalog.chart_datamix import CATEGORY_COLORS, chart_data_mix
+from catalog.charts.data_mix import CATEGORY_COLORS, chart_data_mix
 from catalog.datamix import MixDataset, build_mixture, merge_family_sizes, mix_rows, mixtures
 from catalog.db import open_catalog
 from catalog.queries import Filters

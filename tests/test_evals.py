@@ -253,7 +253,7 @@ def test_benchmarks_command_lists_the_vocabulary(eval_data, run):
 
 
 def test_capability_chart_spec(eval_data, engine):
-    from catalog.charts_capability import chart_capability
+    from catalog.charts.capability import chart_capability
 
     spec = chart_capability(engine, ["mmlu"]).to_dict()
     layers = spec["layer"]
@@ -276,7 +276,7 @@ def test_capability_chart_spec(eval_data, engine):
 
 def test_capability_chart_places_a_fine_tune_by_its_pre_training(eval_data):
     """Alpaca's own stage is 25M tokens; its score goes with LLaMA 7B's pre-training (6·N·D, hollow)."""
-    from catalog.charts_capability import capability_points
+    from catalog.charts.capability import capability_points
     from catalog.db import open_catalog
 
     models = eval_data / "models" / "fixture.yaml"
@@ -292,7 +292,7 @@ def test_capability_chart_places_a_fine_tune_by_its_pre_training(eval_data):
 
 
 def test_capability_chart_small_multiples_and_params(eval_data, engine):
-    from catalog.charts_capability import chart_capability
+    from catalog.charts.capability import chart_capability
 
     spec = chart_capability(engine, ["mmlu", "gsm8k"], x="params").to_dict()
     assert len(spec["concat"]) == 1  # no gsm8k result: its panel is left out and the subtitle says so

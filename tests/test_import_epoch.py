@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.importers.epoch import name_keys, slug
+from catalog.io.importers.epoch import name_keys, slug
 from tests.conftest import SHARED, table_rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "epoch"

@@ -292,7 +292,7 @@ def test_excel_safe_export_imports_back_exactly(run, formulas, tmp_path):
     ("", ""), ("'", "'"), ("'-1.5", "''-1.5"),
 ])
 def test_excel_safe_cells_round_trip(text, safe):
-    from catalog.exporting import excel_safe, excel_unsafe
+    from catalog.io.export import excel_safe, excel_unsafe
 
     assert excel_safe(text) == safe
     assert excel_unsafe(safe) == text

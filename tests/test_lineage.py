@@ -400,11 +400,11 @@ def test_sql_route_errors_like_pandas(engine):
 
 
 def test_cli_tree_of_a_large_selection_is_the_same_file(chart_run, tmp_path, monkeypatch):
-    import catalog.chartdata
+    import catalog.charts.selection
 
     small, large = tmp_path / "small.json", tmp_path / "large.json"
     assert chart_run("-o", str(small), "--max-families", "3", "--layout", "lanes").exit_code == 0
-    monkeypatch.setattr(catalog.chartdata, "LARGE", 0)
+    monkeypatch.setattr(catalog.charts.selection, "LARGE", 0)
     assert chart_run("-o", str(large), "--max-families", "3", "--layout", "lanes").exit_code == 0
     assert large.read_bytes() == small.read_bytes()
     assert "3 of 6 families" in json.loads(small.read_text())["title"]["subtitle"]

@@ -386,7 +386,8 @@ def compare(row: EpochRow, model_id: str, ours: Any) -> Match:
                                      ("train_compute", ours.train_compute, row.train_compute, format_flop)):
         if mine is None or theirs is None:
             continue
-        if _close(theirs, mine) or (name == "train_tokens" and _close(row.dataset_size, mine)):
+        if _close(theirs, mine) or (name == "train_tokens" and row.dataset_size is not None
+                                    and _close(row.dataset_size, mine)):
             match.agreeing.append(name)  # Epoch's "datapoints" are sometimes the token count itself
             continue
         text = show(theirs)

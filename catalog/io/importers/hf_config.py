@@ -54,7 +54,7 @@ from catalog.records import ModelRecord, SourceRecord
 from catalog.schema import Model, Source
 from catalog.store import bundle_rows, insert_rows
 from catalog.units import MAX_INTEGER
-from catalog.userdata import CONFLICT_POLICIES, _delete_models, known_from_db, record_from_db
+from catalog.userdata import CONFLICT_POLICIES, delete_models, known_from_db, record_from_db
 from catalog.validation import check_bundle
 
 LAYERS = ("num_hidden_layers", "n_layer", "num_layers")
@@ -402,7 +402,7 @@ def import_hf_config(engine: Engine, path: Path, model: str, source_url: str | N
             raise DataError(report.errors)
         if dry_run:
             return result
-        _delete_models(conn, [model_id], keep_children=True)
+        delete_models(conn, [model_id], keep_children=True)
         insert_rows(conn, bundle_rows(bundle, "user"))
         result.written = True
     return result

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import CatalogError
-from catalog.files import write_atomic
+from catalog.io.files import write_atomic
 
 #: Accepted extensions and the format each one means.
 FORMATS = {".html": "html", ".png": "png", ".svg": "svg", ".pdf": "pdf", ".json": "json"}
@@ -120,11 +120,12 @@ def _vegalite_version() -> str | None:
 
 
 def javascript_bundle() -> str:
-    """vl-convert's JavaScript bundle (vega-embed, Vega-Lite, Vega), cached in the user cache folder."""
+    """vl-convert's JavaScript bundle (vega-embed, Vega-Lite, Vega), cached in `cache_dir()`: the one
+    cache of it, for chart pages and the site alike (building it takes vl-convert seconds)."""
     import vl_convert as vlc
 
     vl_version = _vegalite_version()
-    cache = _cache_dir() / f"vega-bundle-{_vl_convert_version()}-vl{vl_version or 'latest'}.js"
+    cache = cache_dir() / f"vega-bundle-{_vl_convert_version()}-vl{vl_version or 'latest'}.js"
     try:
         cached = cache.read_text(encoding="utf-8")
         if len(cached) > 100_000:
@@ -140,9 +141,18 @@ def javascript_bundle() -> str:
     return bundle
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "llmzoo"
+def cache_dir() -> Path:
+    """llmzoo's folder in the user cache directory ($XDG_CACHE_HOME/llmzoo or ~/.cache/llmzoo; the
+    platform's cache folder on Windows and macOS)."""
+    import sys
+
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "llmzoo"
 
 
 def save_chart(chart: Any, path: str | os.PathLike[str], scale: float = 2.0) -> Path:

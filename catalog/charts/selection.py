@@ -1,26 +1,27 @@
 """The models a chart draws, selected in the database: charts of a million models in seconds.
 
-`chart_from_db(engine, name, filters, **options)` returns the chart `catalog.charts.chart_<name>`
+`chart_from_db(engine, name, filters, **options)` returns the chart `catalog.charts.draw.chart_<name>`
 draws from `models_frame(engine, filters, columns=CHART_COLUMNS)`, the same chart. Up to `LARGE`
 selected models it is built exactly that way. Above, reading every model's row, statuses and
 lineage into pandas costs ~20 s and 1.5 GB per million models, so instead the counts the subtitles
-need come from SQL, the models to draw are picked by the same rules as in `catalog.charts` (in SQL,
+need come from SQL, the models to draw are picked by the same rules as in `catalog.charts.draw` (in SQL,
 or in pandas on the two or three columns a rule reads), and only those few thousand models are
-read in full. Thinning rules and their ties follow `catalog.charts` exactly (the tests compare
+read in full. Thinning rules and their ties follow `catalog.charts.draw` exactly (the tests compare
 both ways on the same catalogue).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, extract, func, literal, or_, select
 
-from catalog import charts
+from catalog.charts import draw as charts
+from catalog.computed import counted_params_sql, uses_active_sql
 from catalog.db import reading
-from catalog.queries import Filters, _base_select, models_frame, order_by
+from catalog.queries import Filters, models_frame, order_by, select_models
 from catalog.schema import Lineage, Model, Organization
 from catalog.vocab import ARCHITECTURES
 
@@ -33,23 +34,23 @@ LARGE = 20_000
 
 def chart_from_db(engine: Engine, name: str, filters: Filters | None = None, large: int = LARGE,
                   **options: Any) -> Any:
-    """The chart `name` (one of `catalog.charts.CHARTS`) of the models matching `filters`.
+    """The chart `name` (one of `catalog.charts.draw.CHARTS`) of the models matching `filters`.
 
-    `options` are those of `catalog.charts.chart_<name>` (title, width, height, group_by, share,
+    `options` are those of `catalog.charts.draw.chart_<name>` (title, width, height, group_by, share,
     max_points, ...). Selections of more than `large` models are thinned in SQL (see the module).
     """
     filters = filters or Filters()
     with reading(engine) as conn:
-        total = conn.execute(_select(filters, func.count())).scalar_one()
+        total = conn.execute(models_matching(filters, func.count())).scalar_one()
         if total > large and total:  # no models: the frame path says so
             return _LARGE_CHARTS[name](conn, filters, total, **options)
     frame = models_frame(engine, filters, columns=charts.CHART_COLUMNS)
     return getattr(charts, f"chart_{name}")(frame, **options)
 
 
-def _select(filters: Filters, *columns: Any) -> Any:
+def models_matching(filters: Filters, *columns: Any) -> Any:
     """SELECT `columns` FROM the models matching `filters` (with the joins the filters need)."""
-    return _base_select(["id"], filters).with_only_columns(*columns, maintain_column_froms=False)
+    return select_models(["id"], filters).with_only_columns(*columns, maintain_column_froms=False)
 
 
 def _full_rows(conn: Connection, ids: Sequence[str]) -> pd.DataFrame:
@@ -81,11 +82,11 @@ def _dates(text: pd.Series, precision: pd.Series) -> pd.Series:
 
 
 DATED = Model.released.is_not(None)
-# MoE models are placed by their active parameters where known (catalog.charts._plotted_params)
-PLOTTED = case((and_(Model.moe.is_(True), Model.active_params.is_not(None)), Model.active_params),
-               else_=Model.params)
+# MoE models are placed by their active parameters where known (catalog.computed.counted_params)
+USES_ACTIVE = uses_active_sql(Model.moe, Model.active_params)
+PLOTTED = counted_params_sql(Model.moe, Model.params, Model.active_params)
 LATER_STAGE = exists().where(Lineage.child_id == Model.id, Lineage.relation.in_(charts.STAGE_RELATIONS))
-# catalog.charts.pretraining_tokens: a later stage counts its inherited pre-training, never its own stage
+# catalog.charts.draw.pretraining_tokens: a later stage counts its inherited pre-training, never its own stage
 PRETRAINING_TOKENS = case((LATER_STAGE, case((Model.pretrain_tokens > 0, Model.pretrain_tokens))),
                           else_=Model.train_tokens)
 
@@ -96,27 +97,27 @@ PRETRAINING_TOKENS = case((LATER_STAGE, case((Model.pretrain_tokens > 0, Model.p
 def _timeline(conn: Connection, filters: Filters, total: int, group_by: str = "org", title: str | None = None,
               width: int | None = None, height: int | None = None, max_points: int = charts.MAX_POINTS,
               max_groups: int = charts.MAX_GROUPS, max_labels: int = charts.MAX_LABELS) -> Any:
-    charts._check_grouping(group_by)
+    charts.check_grouping(group_by)
     group = Organization.name if group_by == "org" else func.coalesce(Model.family_id, "(no family)")
     counts = _group_counts(conn, filters, group, max_groups - 1)
     dated = int(counts.sum())
-    charts._check_dated(total, dated, "timeline")
-    merged = charts._small_groups(counts, max_groups)
-    other = charts._other_name(merged, group_by)
+    charts.check_dated(total, dated, "timeline")
+    merged = charts.small_groups(counts, max_groups)
+    other = charts.other_name(merged, group_by)
     row = case((group.in_([str(g) for g in counts.index[:max_groups - 1]]), group), else_=literal(other)) \
         if merged else group
     if dated > max_points:  # the largest per row and year first, round by round (_thin_by_group_year)
         size = func.coalesce(Model.params, 0.0)
-        rounds = _select(filters, Model.id.label("i"), Model.released.label("r"), size.label("p"),
+        rounds = models_matching(filters, Model.id.label("i"), Model.released.label("r"), size.label("p"),
                          func.row_number().over(partition_by=(row, extract("year", Model.released)),
                                                 order_by=(size.desc(), Model.released, Model.id)).label("k"),
                          ).where(DATED).subquery()
         ids = conn.scalars(select(rounds.c.i).order_by(rounds.c.k, rounds.c.p.desc(), rounds.c.r, rounds.c.i)
                            .limit(max_points)).all()
     else:
-        ids = conn.scalars(_select(filters, Model.id).where(DATED)).all()
+        ids = conn.scalars(models_matching(filters, Model.id).where(DATED)).all()
     data = _full_rows(conn, ids)
-    data["group"] = charts._group_names(data, group_by)
+    data["group"] = charts.group_names(data, group_by)
     if merged:
         data["group"] = data["group"].where(~data["group"].isin(merged), other)
     return charts.draw_timeline(data, group_by, total, dated, len(merged), title, width, height, max_labels)
@@ -124,18 +125,18 @@ def _timeline(conn: Connection, filters: Filters, total: int, group_by: str = "o
 
 def _group_counts(conn: Connection, filters: Filters, group: Any, kept: int) -> pd.Series:
     """Dated models per group, most first, ties in order of each group's first model (release date,
-    then id): the order of `value_counts` on the frame (catalog.charts._small_groups). Only the
+    then id): the order of `value_counts` on the frame (catalog.charts.draw.small_groups). Only the
     order across the `kept`-th place decides anything (which groups share the "Other" row), so only
     a tie there is settled by the first models' ids."""
     import pandas as pd
 
-    rows = conn.execute(_select(filters, group, func.count(), func.min(Model.released)).where(DATED)
-                        .group_by(group)).all()
+    rows = list(conn.execute(models_matching(filters, group, func.count(), func.min(Model.released)).where(DATED)
+                             .group_by(group)))
     rows.sort(key=lambda row: (-row[1], row[2]))
     if 0 < kept < len(rows) and rows[kept - 1][1:] == rows[kept][1:]:
         n, first = rows[kept][1:]
         tied = [g for g, *key in rows if key == [n, first]]
-        first_ids = dict(conn.execute(_select(filters, group, func.min(Model.id))
+        first_ids = dict(conn.execute(models_matching(filters, group, func.min(Model.id))
                                       .where(Model.released == first, group.in_(tied)).group_by(group)).all())
         rank = {g: first_ids[g] for g in tied}
         start = next(i for i, row in enumerate(rows) if row[0] in rank)
@@ -148,19 +149,19 @@ def _group_counts(conn: Connection, filters: Filters, group: Any, kept: int) -> 
 
 def _compute(conn: Connection, filters: Filters, total: int, title: str | None = None, width: int | None = None,
              height: int | None = None, max_points: int = charts.MAX_POINTS, max_labels: int = 40) -> Any:
-    uses_active = and_(Model.moe.is_(True), Model.active_params.is_not(None))
-    counted = _records(conn, _select(filters, Model.id, PLOTTED, PRETRAINING_TOKENS, case((uses_active, 1), else_=0))
+    counted = _records(conn, models_matching(filters, Model.id, PLOTTED, PRETRAINING_TOKENS,
+                                             case((USES_ACTIVE, 1), else_=0))
                        .where(PLOTTED > 0, or_(Model.train_tokens > 0, PRETRAINING_TOKENS > 0)),
                        ("id", "x", "y", "moe"))
     stage = ~(counted["y"].astype(float) > 0)  # only their own stage's tokens are known
     usable = counted[~stage]
-    charts._check_usable(total, len(usable), int(stage.sum()))
+    charts.check_usable(total, len(usable), int(stage.sum()))
     ids = usable["id"]
     if len(usable) > max_points:
-        ids = ids.iloc[charts._one_per_cell(ids, charts._log10(usable["x"]), charts._log10(usable["y"]), max_points)]
+        ids = ids.iloc[charts.one_per_cell(ids, charts.log10_of(usable["x"]), charts.log10_of(usable["y"]), max_points)]
     data = _full_rows(conn, list(ids))
     return charts.draw_compute(data, total, len(counted), int(stage.sum()), int(usable["moe"].sum()),
-                               charts._cells(max_points), title, width, height, max_labels)
+                               charts.grid_cells(max_points), title, width, height, max_labels)
 
 
 # --- Growth over time --------------------------------------------------------------------------
@@ -168,13 +169,12 @@ def _compute(conn: Connection, filters: Filters, total: int, title: str | None =
 
 def _growth(conn: Connection, filters: Filters, total: int, title: str | None = None, width: int | None = None,
             height: int | None = None, max_points: int = charts.MAX_POINTS, frontier: str | None = None) -> Any:
-    charts._check_period(frontier)
-    dated, first, last = conn.execute(_select(filters, func.count(Model.released), func.min(Model.released),
+    charts.check_period(frontier)
+    dated, first, last = conn.execute(models_matching(filters, func.count(Model.released), func.min(Model.released),
                                               func.max(Model.released))).one()
-    charts._check_dated(total, dated, "growth chart")
+    charts.check_dated(total, dated, "growth chart")
     # compute as models_frame gives it: reported where a source gives it, else 6·N·D
-    active = and_(Model.moe.is_(True), Model.active_params.is_not(None), Model.active_params != 0)
-    params = case((active, Model.active_params), else_=Model.params)
+    params = PLOTTED
     compute = case((and_(Model.train_compute.is_not(None), Model.train_compute != 0), Model.train_compute),
                    (and_(params.is_not(None), params != 0, Model.train_tokens.is_not(None), Model.train_tokens != 0,
                          # 6·N·D within float range (else empty, as models_frame has it); no overflow on the way
@@ -183,27 +183,28 @@ def _growth(conn: Connection, filters: Filters, total: int, title: str | None = 
                     6 * params * Model.train_tokens))
     released = (cast(Model.released, String), Model.released_precision)
     # in the frame's order: least squares sums in that order, to the last digit of the trend line
-    sized = _select(filters, Model.id, *released, Model.params, literal(False)).where(DATED, Model.params > 0)
-    computed = _select(filters, Model.id, *released, compute, LATER_STAGE).where(DATED, compute > 0)
+    sized = models_matching(filters, Model.id, *released, Model.params, literal(False)).where(DATED, Model.params > 0)
+    computed = models_matching(filters, Model.id, *released, compute, LATER_STAGE).where(DATED, compute > 0)
     panels, ids, later_stage, leaders = [], set(), 0, {}
     for what, stmt in zip(charts.GROWTH_PANELS, (sized, computed), strict=True):
         rows, years, logs, hashes, left_out = _scan_values(conn, stmt.order_by(*order_by(None)))
         later_stage += left_out
         if frontier:
             top = charts.frontier_positions(years, logs, frontier)
-            trend, leaders[what] = charts._fit_years(years[top], logs[top]), {rows[i] for i in top}
+            trend, leaders[what] = charts.fit_years(years[top], logs[top]), {rows[i] for i in top}
             ids |= leaders[what]
         else:
-            trend = charts._fit_years(years, logs)
-        chosen = range(len(rows))
+            trend = charts.fit_years(years, logs)
+        chosen: Iterable[int] = range(len(rows))
         if len(rows) > max_points // 2:
-            chosen = charts._one_per_cell_hashed(hashes, years, logs, max_points // 2)
+            chosen = charts.one_per_cell_hashed(hashes, years, logs, max_points // 2)
         panels.append((what, {rows[i] for i in chosen} | leaders.get(what, set()), trend, len(rows)))
         ids |= panels[-1][1]
     frame = _full_rows(conn, sorted(ids))
     return charts.draw_growth([(what, frame[frame["id"].isin(chosen)], trend, n) for what, chosen, trend, n in panels],
                               total, dated, (first.year, last.year), later_stage,
-                              charts._cells(max_points // 2), title, width, height, frontier=frontier, leaders=leaders)
+                              charts.grid_cells(max_points // 2), title, width, height, frontier=frontier,
+                              leaders=leaders)
 
 
 def _scan_values(conn: Connection, stmt: Any) -> tuple[list[str], Any, Any, Any, int]:
@@ -222,8 +223,8 @@ def _scan_values(conn: Connection, stmt: Any) -> tuple[list[str], Any, Any, Any,
         out = part["out"].astype(bool)
         left_out += int(out.sum())
         part = part[~out]
-        years.append(charts._decimal_years(_dates(part["released"], part["precision"])))
-        logs.append(charts._log10(part["value"].astype(float)))
+        years.append(charts.decimal_years(_dates(part["released"], part["precision"])))
+        logs.append(charts.log10_of(part["value"].astype(float)))
         hashes.append(charts.id_hashes(part["id"]))
         ids += part["id"].tolist()
     join = lambda arrays, dtype: np.concatenate(arrays) if arrays else np.array([], dtype=dtype)  # noqa: E731
@@ -239,17 +240,18 @@ def _architectures(conn: Connection, filters: Filters, total: int, title: str | 
 
     year = extract("year", Model.released)
     arch = case((Model.arch.in_(ARCHITECTURES), Model.arch), else_=literal(charts.UNKNOWN))
-    counts = _records(conn, _select(filters, year, arch, func.count()).where(DATED).group_by(year, arch),
+    counts = _records(conn, models_matching(filters, year, arch, func.count()).where(DATED).group_by(year, arch),
                       ("year", "arch_plot", "models"))
     if counts.empty:
-        charts._check_dated(total, 0, "architectures chart")
+        charts.check_dated(total, 0, "architectures chart")
     counts = counts.astype({"year": "int64", "models": "int64"})
     # the latest release date cut to its precision: the latest of each precision, cut
-    latest = _records(conn, _select(filters, cast(func.max(Model.released), String), Model.released_precision)
+    latest = _records(conn, models_matching(filters, cast(func.max(Model.released), String), Model.released_precision)
                       .where(DATED).group_by(Model.released_precision), ("released", "precision"))
     return charts.draw_architectures(counts, total, int(counts["models"].sum()),
                                      pd.Timestamp(_dates(latest["released"], latest["precision"]).max()),
                                      title, width, height, share)
 
 
-_LARGE_CHARTS = {"timeline": _timeline, "compute": _compute, "growth": _growth, "architectures": _architectures}
+_LARGE_CHARTS: dict[str, Callable[..., Any]] = {"timeline": _timeline, "compute": _compute, "growth": _growth,
+                                                 "architectures": _architectures}

@@ -40,6 +40,8 @@ BRANCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: The most family nodes drawn; with more, the busiest (lineage edges, then models) are kept.
 MAX_NODES = 250
+#: How a node's open_weights reads in the tooltip (None: not known).
+WEIGHTS: dict[bool | None, str] = {True: "open", False: "closed"}
 #: The most parent families linked to one family (those most of its models derive from).
 MAX_PARENTS = 3
 ROW_GAP = 15  # vertical pixels between two nodes of one column: a label is 10 px high
@@ -124,7 +126,7 @@ def _lane_columns(model: Any) -> tuple[Any, Any]:
 
 
 def _select(filters: Filters, *columns: Any) -> Any:
-    from catalog.chartdata import _select as filtered
+    from catalog.charts.selection import models_matching as filtered
 
     return filtered(filters, *columns)
 
@@ -253,7 +255,7 @@ def layout(nodes: Sequence[FamilyNode], height: int) -> tuple[float, list[tuple[
 
     Returns the plot width, the branches drawn (name, left, right) and the year lines (year, y).
     """
-    from catalog.charts import _text_width
+    from catalog.charts.draw import text_width
 
     first, last = min(n.released for n in nodes), max(n.released for n in nodes)
     start = dt.date(first.year, 1, 1)
@@ -267,7 +269,7 @@ def layout(nodes: Sequence[FamilyNode], height: int) -> tuple[float, list[tuple[
     for node in nodes:
         node.y = y_of(node.released)
         node.branch = _branch_of(node.arch)
-        node.label_width = _text_width(node.name)
+        node.label_width = text_width(node.name)
     columns: dict[int, list[list[float]]] = defaultdict(list)
     for node in _tree_order(nodes):
         node.column = _free_column(columns[node.branch], node, nodes)
@@ -280,7 +282,7 @@ def layout(nodes: Sequence[FamilyNode], height: int) -> tuple[float, list[tuple[
         for node in nodes:
             if node.branch == b:
                 widths[node.column] = max(widths[node.column], LABEL_X + node.label_width + COLUMN_PAD)
-        widths = [max(w, _text_width(name) / len(widths) if i == 0 else 0) for i, w in enumerate(widths)]
+        widths = [max(w, text_width(name) / len(widths) if i == 0 else 0) for i, w in enumerate(widths)]
         offsets = [left + sum(widths[:i]) for i in range(len(widths))]
         for node in nodes:
             if node.branch == b:
@@ -350,7 +352,7 @@ def chart_tree(nodes: Sequence[FamilyNode], total: int | None = None, title: str
     import altair as alt
     import pandas as pd
 
-    from catalog.charts import ARCH_COLORS, FONT, INK, LABEL_SIZE, WEIGHT_SHAPES
+    from catalog.charts.draw import ARCH_COLORS, FONT, INK, LABEL_SIZE, WEIGHT_SHAPES
     from catalog.units import format_count
 
     if not nodes:
@@ -360,7 +362,7 @@ def chart_tree(nodes: Sequence[FamilyNode], total: int | None = None, title: str
     by_key = {n.key: n for n in nodes}
     points = pd.DataFrame([{
         "key": n.key, "name": n.name, "org": n.org, "x": n.x, "y": n.y, "label_x": n.x + LABEL_X - MARK_X,
-        "arch": n.arch, "weights": {True: "open", False: "closed"}.get(n.open_weights, "unknown"),
+        "arch": n.arch, "weights": WEIGHTS.get(n.open_weights, "unknown"),
         "moe": "yes" if n.moe else "no", "released": n.released.isoformat(), "models": n.models,
         "params": format_count(n.params) if n.params else "unknown",
         "dot": 40 + (min(n.params, 2e12) / 2e12) ** 0.5 * 220 if n.params else 40,
@@ -370,7 +372,7 @@ def chart_tree(nodes: Sequence[FamilyNode], total: int | None = None, title: str
                            "parent": by_key[p].name, "child": n.name}
                           for n in nodes for p in sorted(n.parents)],
                          columns=["edge", "x", "y", "x2", "y2", "parent", "child"])
-    px = {"scale": None, "axis": None}
+    px: dict[str, Any] = {"scale": None, "axis": None}
     lanes = pd.DataFrame([{"branch": name, "x": left - 6, "x2": right + 6, "y": HEADER, "y2": height}
                           for name, left, right in branches])
     year_rows = pd.DataFrame([{"year": str(year), "y": y, "x": GUTTER - 6, "x2": width} for year, y in years])
@@ -402,7 +404,7 @@ def chart_tree(nodes: Sequence[FamilyNode], total: int | None = None, title: str
         filled=False, stroke="#111111", strokeWidth=1.4, shape="circle").encode(
         x=alt.X("x:Q", **px), y=alt.Y("y:Q", **px), size=alt.Size("dot:Q", scale=None, legend=None),
         tooltip=tooltip)
-    text = {"align": "left", "baseline": "middle", "fontSize": LABEL_SIZE, "font": FONT}
+    text: dict[str, Any] = {"align": "left", "baseline": "middle", "fontSize": LABEL_SIZE, "font": FONT}
     halos = alt.Chart(points).mark_text(**text, color="white", stroke="white", strokeWidth=3,
                                            strokeJoin="round", opacity=0.9).encode(
         x=alt.X("label_x:Q", **px), y=alt.Y("y:Q", **px), text="name:N")  # lines pass behind the labels

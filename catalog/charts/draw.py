@@ -1,13 +1,14 @@
 """Charts of the catalogue: a models DataFrame in, an altair chart out. Never saves files.
 
 Each `chart_*` function takes the frame of `catalog.queries.models_frame` (columns listed in
-`CHART_COLUMNS`) and returns a configured altair chart; `catalog.chartfiles.save_chart` writes it.
+`CHART_COLUMNS`) and returns a configured altair chart; `catalog.charts.files.save_chart` writes it.
 
 Large selections stay drawable: points are thinned and groups merged in pandas before the chart is
 built (at most `MAX_POINTS` marks, `MAX_GROUPS` timeline rows), and the subtitle says what is shown
 ("showing 3,000 of 100,000 models: the largest per organization and year"). Each chart is a
 selection (`chart_*`) and a drawing (`draw_*`) of the selected models with the counts the subtitle
-needs, so that `catalog.chartdata` can select in SQL, by the same rules, from a million models. Labels are placed by
+needs, so that `catalog.charts.selection` can select in SQL, by the same rules, from a million models.
+Labels are placed by
 a greedy collision check in pixel space, so no two labels (and no label and point) overlap; the
 tooltips carry every model's key facts with their status.
 """
@@ -99,9 +100,11 @@ def _flag(series: pd.Series) -> pd.Series:
 
 
 def _plotted_params(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(parameters to plot, their status, whether they are MoE active parameters)."""
+    """(parameters to plot, their status, whether they are MoE active parameters: catalog.computed's rule)."""
+    from catalog.computed import uses_active_frame
+
     active = _column(frame, "active_params")
-    uses_active = _flag(_column(frame, "moe")) & active.notna()
+    uses_active = uses_active_frame(_column(frame, "moe"), active)
     params = active.where(uses_active, _column(frame, "params")).astype(float)
     status = _status(frame, "active_params").where(uses_active, _status(frame, "params"))
     return params, status, uses_active
@@ -182,7 +185,7 @@ def _arch_color(frame: pd.DataFrame, legend: bool = True) -> Any:
                      legend=alt.Legend(orient="bottom", direction="horizontal") if legend else None)
 
 
-def _count_label_expr(scientific_from: float = 1e15) -> str:
+def count_label_expr(scientific_from: float = 1e15) -> str:
     """A Vega expression printing an axis or legend value as 100M, 7B, 1.4T, or 1e18 from `scientific_from`."""
     v = "datum.value"
     return (f"{v} >= {scientific_from:g} ? replace(format({v}, '.0e'), 'e+', 'e') : "
@@ -191,11 +194,7 @@ def _count_label_expr(scientific_from: float = 1e15) -> str:
             f"format({v}, '~g')")
 
 
-def _decades(low: float, high: float) -> list[float]:
-    return [10.0**e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)]
-
-
-def _decades_within(low: float, high: float) -> list[float]:
+def decades_within(low: float, high: float) -> list[float]:
     """Powers of ten between `low` and `high` (both ends if there is none)."""
     inside = [10.0**e for e in range(math.ceil(math.log10(low)), math.floor(math.log10(high)) + 1)]
     return inside or [low, high]
@@ -209,7 +208,7 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{_thousands(n)} {word if n == 1 else (plural or word + 's')}"
 
 
-def _finish(chart: Any, title: str, subtitle: Sequence[str]) -> Any:
+def finish_chart(chart: Any, title: str, subtitle: Sequence[str]) -> Any:
     """Title, subtitle and the publication style shared by every chart."""
     alt, _, _ = _modules()
     lines = [line for line in subtitle if line]
@@ -230,7 +229,7 @@ _SEMI = set("frt()-[]/1")
 _WIDE = set("mwMW")
 
 
-def _text_width(text: str, size: float = LABEL_SIZE) -> float:
+def text_width(text: str, size: float = LABEL_SIZE) -> float:
     """Approximate width in pixels of `text` in a sans-serif font of `size` px (Arial metrics, +6%)."""
     units = 0.0
     for ch in text:
@@ -266,7 +265,7 @@ def place_labels(x: np.ndarray, y: np.ndarray, r: np.ndarray, candidates: Sequen
     for index, text in candidates:
         if len(out) >= limit:
             break
-        w = _text_width(text, size)
+        w = text_width(text, size)
         px, py, pr = float(x[index]), float(y[index]), float(r[index])
         for where in placements:
             box, align, ax, ay = _label_box(where, px, py, pr, w, h)
@@ -331,14 +330,14 @@ def chart_timeline(frame: pd.DataFrame, group_by: str = "org", title: str | None
     first) where a label fits without overlap; tooltips give every model's facts and status.
     """
     _check_frame(frame, "timeline")
-    _check_grouping(group_by)
+    check_grouping(group_by)
     dated = frame[frame["released"].notna()]
-    _check_dated(len(frame), len(dated), "timeline")
+    check_dated(len(frame), len(dated), "timeline")
     data = dated.copy()
-    data["group"] = _group_names(data, group_by)
-    merged = _small_groups(data["group"].value_counts(), max_groups)
+    data["group"] = group_names(data, group_by)
+    merged = small_groups(data["group"].value_counts(), max_groups)
     if merged:
-        data = data.assign(group=data["group"].where(~data["group"].isin(merged), _other_name(merged, group_by)))
+        data = data.assign(group=data["group"].where(~data["group"].isin(merged), other_name(merged, group_by)))
     keep = data.iloc[_thin_by_group_year(data, max_points)] if len(data) > max_points else data
     return draw_timeline(keep, group_by, len(frame), len(dated), len(merged), title, width, height, max_labels)
 
@@ -349,7 +348,7 @@ def draw_timeline(data: pd.DataFrame, group_by: str, total: int, dated: int, mer
     """The timeline of `data`: the (dated, thinned) models to draw, with their `group` row names.
 
     `total` models were selected, `dated` of them have a release date, `merged` groups share the
-    "Other" row: the subtitle says so. `chart_timeline` selects in pandas, `catalog.chartdata` in SQL.
+    "Other" row: the subtitle says so. `chart_timeline` selects in pandas, `catalog.charts.selection` in SQL.
     """
     alt, np, pd = _modules()
     groups = _group_order(data)
@@ -413,8 +412,8 @@ def draw_timeline(data: pd.DataFrame, group_by: str, total: int, dated: int, mer
         filled=True, opacity=0.85, stroke="white", strokeWidth=0.6).encode(
         size=alt.Size("size_params:Q", title="parameters",
                       scale=alt.Scale(type="log", domain=size_domain, range=list(size_range)),
-                      legend=alt.Legend(orient="bottom", direction="horizontal", values=_decades_within(*size_domain),
-                                        labelExpr=_count_label_expr(), symbolFillColor="#999999")), **marks)
+                      legend=alt.Legend(orient="bottom", direction="horizontal", values=decades_within(*size_domain),
+                                        labelExpr=count_label_expr(), symbolFillColor="#999999")), **marks)
     unsized = base.transform_filter("!isValid(datum.size_params)").mark_point(
         filled=True, opacity=0.85, size=30, stroke="white", strokeWidth=0.6).encode(**marks)
     zebra = alt.Chart(stripes).mark_rect(color="#f3f3f3").encode(
@@ -434,7 +433,7 @@ def draw_timeline(data: pd.DataFrame, group_by: str, total: int, dated: int, mer
                 + ("; sizes released the same day sit side by side, smallest first" if dodged else "")
                 + "; the HTML chart shows every model's facts on hover.",
                 thin_note, _merged_note(merged, group_by), _missing_note(total - dated, "release date")]
-    return _finish(chart, title or "Large language models over time", subtitle)
+    return finish_chart(chart, title or "Large language models over time", subtitle)
 
 
 def _base_or_alone(data: pd.DataFrame) -> pd.Series:
@@ -468,28 +467,28 @@ def _side_by_side(px: np.ndarray, py: np.ndarray, radius: np.ndarray) -> tuple[n
     return out, moved
 
 
-def _check_grouping(group_by: str) -> None:
+def check_grouping(group_by: str) -> None:
     if group_by not in GROUPINGS:
         raise CatalogError(f"group by {group_by!r}: choose one of {', '.join(GROUPINGS)}")
 
 
-def _check_dated(total: int, dated: int, what: str) -> None:
+def check_dated(total: int, dated: int, what: str) -> None:
     if not dated:
         raise CatalogError(f"none of the {_plural(total, 'selected model')} has a release date; "
                            f"nothing to draw in the {what}")
 
 
-def _group_names(data: pd.DataFrame, group_by: str) -> pd.Series:
+def group_names(data: pd.DataFrame, group_by: str) -> pd.Series:
     if group_by == "org":
         return _column(data, "org_name").fillna(_column(data, "org")).fillna(UNKNOWN).astype(str)
     return _column(data, "family").fillna("(no family)").astype(str)
 
 
-def _small_groups(counts: pd.Series, max_groups: int) -> list[str]:
+def small_groups(counts: pd.Series, max_groups: int) -> list[str]:
     """The groups that share the "Other" row: all but the first `max_groups - 1` of `counts`.
 
     `counts` is models per group, most first, ties in order of each group's first model (what
-    pandas' `value_counts` gives for rows in release order, then id; `catalog.chartdata` orders
+    pandas' `value_counts` gives for rows in release order, then id; `catalog.charts.selection` orders
     its SQL counts the same way).
     """
     if len(counts) <= max_groups:
@@ -497,7 +496,7 @@ def _small_groups(counts: pd.Series, max_groups: int) -> list[str]:
     return [str(group) for group in counts.index[max_groups - 1:]]
 
 
-def _other_name(merged: Sequence[str], group_by: str) -> str:
+def other_name(merged: Sequence[str], group_by: str) -> str:
     return f"Other ({_thousands(len(merged))} {'organizations' if group_by == 'org' else 'families'})"
 
 
@@ -513,7 +512,7 @@ def _thin_by_group_year(data: pd.DataFrame, max_points: int) -> np.ndarray:
     round by round (the largest of every group and year, then the second largest, ...).
 
     Ties go to the earlier row of `data`, which is in release order (then id), as in
-    `catalog.chartdata.timeline_rows`.
+    `catalog.charts.selection.timeline_rows`.
     """
     _, np, _ = _modules()
     params = _column(data, "params").astype(float).fillna(0.0)
@@ -591,12 +590,12 @@ def chart_compute(frame: pd.DataFrame, title: str | None = None, width: int | No
         counted &= ~((own > 0) & frame["compute"].isna())
     usable = counted & (tokens > 0)
     later_stage = counted & ~usable
-    _check_usable(len(frame), int(usable.sum()), int(later_stage.sum()))
+    check_usable(len(frame), int(usable.sum()), int(later_stage.sum()))
     data = frame[usable]
     if len(data) > max_points:
-        data = data.iloc[_one_per_cell(data["id"], _log10(params[usable]), _log10(tokens[usable]), max_points)]
+        data = data.iloc[one_per_cell(data["id"], log10_of(params[usable]), log10_of(tokens[usable]), max_points)]
     return draw_compute(data, len(frame), int(counted.sum()), int(later_stage.sum()), int(uses_active[usable].sum()),
-                        _cells(max_points), title, width, height, max_labels)
+                        grid_cells(max_points), title, width, height, max_labels)
 
 
 def pretraining_tokens(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -605,7 +604,7 @@ def pretraining_tokens(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Se
     A model derived by a later training stage (STAGE_RELATIONS, the `derived_by` column) counts its
     `pretrain_tokens` (its base's own tokens, inherited through the chain), never its own stage's
     `train_tokens` (None where it has no `pretrain_tokens`); every other model its `train_tokens`.
-    The SQL selection of large catalogues (catalog.chartdata.PRETRAINING_TOKENS) is the same rule.
+    The SQL selection of large catalogues (catalog.charts.selection.PRETRAINING_TOKENS) is the same rule.
     """
     stage = _stage_only(frame)
     pretrain = _column(frame, "pretrain_tokens").astype(float)
@@ -635,7 +634,7 @@ def pretraining_compute(frame: pd.DataFrame, estimates: Sequence[str] = ESTIMATE
     return compute, own_estimated.where(~stage, pretrain_estimated).astype(bool)
 
 
-def _check_usable(total: int, usable: int, later_stage: int) -> None:
+def check_usable(total: int, usable: int, later_stage: int) -> None:
     if not usable:
         raise CatalogError(f"none of the {_plural(total, 'selected model')} has both a parameter count and "
                            "a training token count" + (" of its own pre-training" if later_stage else "")
@@ -680,9 +679,9 @@ def draw_compute(data: pd.DataFrame, total: int, counted: int, later_stage: int,
 
     x = alt.X("x_params:Q", title="parameters (active parameters for MoE)",
               scale=alt.Scale(type="log", domain=x_dom, nice=False),
-              axis=alt.Axis(values=_decades_within(*x_dom), labelExpr=_count_label_expr()))
+              axis=alt.Axis(values=decades_within(*x_dom), labelExpr=count_label_expr()))
     y = alt.Y("y_tokens:Q", title="pre-training tokens", scale=alt.Scale(type="log", domain=y_dom, nice=False),
-              axis=alt.Axis(values=_decades_within(*y_dom), labelExpr=_count_label_expr()))
+              axis=alt.Axis(values=decades_within(*y_dom), labelExpr=count_label_expr()))
     iso = alt.Chart(lines[lines["kind"] == "iso"]).mark_line(color="#c4c4c4", strokeWidth=0.8, clip=True).encode(
         x=x, y=y, detail="line:N", tooltip=[alt.Tooltip("line:N", title="equal training compute")])
     frontier = alt.Chart(lines[lines["kind"] == "frontier"]).mark_line(
@@ -711,7 +710,7 @@ def draw_compute(data: pd.DataFrame, total: int, counted: int, later_stage: int,
                     (total - counted, "without both a parameter and a token count"),
                     (later_stage, "fine-tuned or further-trained (their token counts cover only their "
                                              "own training stage, and their base's pre-training is not known)")])]
-    return _finish(chart, title or "Parameters vs training tokens: the compute-optimal frontier", subtitle)
+    return finish_chart(chart, title or "Parameters vs training tokens: the compute-optimal frontier", subtitle)
 
 
 #: Lineage relations after which a model's `train_tokens` count only its own training stage
@@ -808,10 +807,10 @@ def _iso_flop_labels(x_dom: list[float], y_dom: list[float], width: float, heigh
         d_lo, d_hi = (10.0**exponent / (scaling.FLOP_PER_PARAM_TOKEN * n) for n in (n_lo, n_hi))
         x0, x1 = _log_px([n_lo, n_hi], x_dom, width)
         y0, y1 = _log_px([d_lo, d_hi], y_dom, height, flip=True)
-        if math.hypot(x1 - x0, y1 - y0) < _text_width(text, ISO_LABEL_SIZE) + 16:
+        if math.hypot(x1 - x0, y1 - y0) < text_width(text, ISO_LABEL_SIZE) + 16:
             continue
         rows.append({"label": text, "x_params": n_hi, "y_tokens": d_hi, "angle": angle, "px": float(x1),
-                     "py": float(y1), "width": _text_width(text, ISO_LABEL_SIZE)})
+                     "py": float(y1), "width": text_width(text, ISO_LABEL_SIZE)})
     return pd.DataFrame(rows, columns=["label", "x_params", "y_tokens", "angle", "px", "py", "width"])
 
 
@@ -881,24 +880,24 @@ def _compute_labels(data: pd.DataFrame, iso_labels: pd.DataFrame, lines: pd.Data
                          for _, text, align, ax, ay in chosen], columns=["label", "align", "lx", "ly"])
 
 
-def _log10(values: pd.Series) -> np.ndarray:
+def log10_of(values: pd.Series) -> np.ndarray:
     _, np, _ = _modules()
     return np.log10(values.to_numpy(float))
 
 
-def _cells(max_points: int) -> int:
+def grid_cells(max_points: int) -> int:
     """Cells per side of the thinning grid: n² <= max_points."""
     return max(int(math.sqrt(max_points)), 1)
 
 
-def _one_per_cell(ids: pd.Series, a: np.ndarray, b: np.ndarray, max_points: int) -> np.ndarray:
+def one_per_cell(ids: pd.Series, a: np.ndarray, b: np.ndarray, max_points: int) -> np.ndarray:
     """Positions (in order) of one row per occupied cell of an n × n grid over (a, b), n² <= max_points.
 
     The row is picked by a hash of the model id: stable from run to run, independent of the order
     the rows come in, and unlike "the largest" it does not pull every mark to a corner of its
     cell, so the thinned cloud keeps its shape.
     """
-    return _one_per_cell_hashed(id_hashes(ids), a, b, max_points)
+    return one_per_cell_hashed(id_hashes(ids), a, b, max_points)
 
 
 def id_hashes(ids: pd.Series) -> np.ndarray:
@@ -907,9 +906,9 @@ def id_hashes(ids: pd.Series) -> np.ndarray:
     return pd.util.hash_pandas_object(ids, index=False).to_numpy()
 
 
-def _one_per_cell_hashed(hashes: np.ndarray, a: np.ndarray, b: np.ndarray, max_points: int) -> np.ndarray:
+def one_per_cell_hashed(hashes: np.ndarray, a: np.ndarray, b: np.ndarray, max_points: int) -> np.ndarray:
     _, np, _ = _modules()
-    cells = _cells(max_points)
+    cells = grid_cells(max_points)
     ca = np.floor((a - a.min()) / max(np.ptp(a), 1e-9) * (cells - 1e-9))
     cb = np.floor((b - b.min()) / max(np.ptp(b), 1e-9) * (cells - 1e-9))
     order = np.argsort(hashes, kind="stable")
@@ -927,10 +926,10 @@ def fit_trend(released: pd.Series, values: pd.Series) -> dict[str, float] | None
     n, and the first and last decimal years of the fit.
     """
     ok = released.notna() & (values > 0)
-    return _fit_years(_decimal_years(released[ok]), _log10(values[ok]))
+    return fit_years(decimal_years(released[ok]), log10_of(values[ok]))
 
 
-def _fit_years(years: np.ndarray, logs: np.ndarray) -> dict[str, float] | None:
+def fit_years(years: np.ndarray, logs: np.ndarray) -> dict[str, float] | None:
     """`fit_trend` of decimal years and log10 values."""
     _, np, _ = _modules()
     if len(years) < 2 or np.ptp(years) == 0:
@@ -941,7 +940,7 @@ def _fit_years(years: np.ndarray, logs: np.ndarray) -> dict[str, float] | None:
             "n": int(len(years)), "start": float(years.min()), "end": float(years.max())}
 
 
-def _decimal_years(released: pd.Series) -> np.ndarray:
+def decimal_years(released: pd.Series) -> np.ndarray:
     return (released.dt.year + (released.dt.day_of_year - 1) / 365.25).to_numpy(float)
 
 
@@ -970,36 +969,36 @@ def chart_growth(frame: pd.DataFrame, title: str | None = None, width: int | Non
     model of each period only, and those models are ringed: the fit over every size variant
     understates how fast the frontier grows.
     """
-    _check_period(frontier)
+    check_period(frontier)
     _, np, _ = _modules()
     _check_frame(frame, "growth chart")
     dated = frame[frame["released"].notna()]
-    _check_dated(len(frame), len(dated), "growth chart")
+    check_dated(len(frame), len(dated), "growth chart")
     values, later_stage = growth_values(dated)
     panels, leaders = [], {}
     for what, value in values.items():
         ok = value > 0
-        years, logs = _decimal_years(dated["released"][ok]), _log10(value[ok])
+        years, logs = decimal_years(dated["released"][ok]), log10_of(value[ok])
         rows = dated[ok]
         if frontier:
             top = frontier_positions(years, logs, frontier)
-            trend, leaders[what] = _fit_years(years[top], logs[top]), set(rows["id"].iloc[top])
+            trend, leaders[what] = fit_years(years[top], logs[top]), set(rows["id"].iloc[top])
         else:
-            trend = _fit_years(years, logs)
+            trend = fit_years(years, logs)
         if len(rows) > max_points // 2:  # two panels share the budget; the frontier's models always drawn
-            kept = _one_per_cell(rows["id"], years, logs, max_points // 2)
+            kept = one_per_cell(rows["id"], years, logs, max_points // 2)
             rows = rows.iloc[np.union1d(kept, top) if frontier else kept]
         panels.append((what, rows, trend, int(ok.sum())))
     years = dated["released"].dt.year
     return draw_growth(panels, len(frame), len(dated), (int(years.min()), int(years.max())), int(later_stage.sum()),
-                       _cells(max_points // 2), title, width, height, frontier=frontier, leaders=leaders)
+                       grid_cells(max_points // 2), title, width, height, frontier=frontier, leaders=leaders)
 
 
 #: Periods of `chart growth --frontier`: months per period.
 FRONTIER_PERIODS = {"year": 12, "half": 6, "quarter": 3}
 
 
-def _check_period(period: str | None) -> None:
+def check_period(period: str | None) -> None:
     if period is not None and period not in FRONTIER_PERIODS:
         raise CatalogError(f"frontier period {period!r}: choose one of {', '.join(FRONTIER_PERIODS)}")
 
@@ -1068,7 +1067,7 @@ def draw_growth(panels: Sequence[tuple[str, pd.DataFrame, dict[str, float] | Non
     subtitle = [*texts, *notes, _missing_note(total - dated, "release date"),
                 f"The compute panel leaves out {_plural(later_stage, 'fine-tuned or further-trained model')}: their "
                 "compute covers only their own training stage." if later_stage else ""]
-    return _finish(chart, title or "Growth of language models: parameters and training compute", subtitle)
+    return finish_chart(chart, title or "Growth of language models: parameters and training compute", subtitle)
 
 
 def _growth_panel(data: pd.DataFrame, what: str, trend: dict[str, float] | None,
@@ -1085,8 +1084,8 @@ def _growth_panel(data: pd.DataFrame, what: str, trend: dict[str, float] | None,
     x = alt.X("released:T", title=None, scale=alt.Scale(domain=[start.isoformat(), end.isoformat()], nice=False),
               axis=alt.Axis(format="%Y", tickCount={"interval": "year", "step": 1}, labelAngle=0))
     y = alt.Y("value:Q", title=what, scale=alt.Scale(type="log", domain=dom, nice=False),
-              axis=alt.Axis(values=_decades_within(*dom),
-                            labelExpr=_count_label_expr(1 if "FLOP" in what else 1e15)))
+              axis=alt.Axis(values=decades_within(*dom),
+                            labelExpr=count_label_expr(1 if "FLOP" in what else 1e15)))
     points = alt.Chart(data[["released", "value", "values", "arch_plot", *[c for c, _ in TOOLTIP_TITLES]]]).mark_point(
         filled=True, size=40, opacity=0.85, stroke="white", strokeWidth=0.4).encode(
         x=x, y=y, color=_arch_color(data), shape=_values_shape(data["values"], GROWTH_VALUE_KINDS),
@@ -1131,7 +1130,7 @@ def chart_architectures(frame: pd.DataFrame, title: str | None = None, width: in
     _, _, pd = _modules()
     _check_frame(frame, "architectures chart")
     dated = frame[frame["released"].notna()]
-    _check_dated(len(frame), len(dated), "architectures chart")
+    check_dated(len(frame), len(dated), "architectures chart")
     counts = (pd.DataFrame({"year": dated["released"].dt.year.astype(int), "arch_plot": _arch(dated)})
               .value_counts().rename("models").reset_index())
     return draw_architectures(counts, len(frame), len(dated), dated["released"].max(), title, width, height, share)
@@ -1167,4 +1166,4 @@ def draw_architectures(counts: pd.DataFrame, total: int, dated: int, latest: pd.
     subtitle = [f"{_plural(dated, 'model')} by year of release and architecture type"
                 + (" (share of each year's models)." if share else ".") + (f" {partial}" if partial else ""),
                 _missing_note(total - dated, "release date")]
-    return _finish(chart, title or "Architecture types of language models by year", subtitle)
+    return finish_chart(chart, title or "Architecture types of language models by year", subtitle)

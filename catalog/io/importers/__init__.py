@@ -5,9 +5,9 @@ how to fix`), compares them with what the catalogue already holds, and writes us
 transaction through the same checks as `llmzoo add`. Nothing is written on any error, and a dry
 run writes nothing at all.
 
-- `catalog.importers.epoch.import_epoch`: language models from Epoch AI's CSV, as third-party
+- `catalog.io.importers.epoch.import_epoch`: language models from Epoch AI's CSV, as third-party
   estimates; models already catalogued are compared, never overwritten.
-- `catalog.importers.hf_config.import_hf_config`: the architecture fields of one model from its
+- `catalog.io.importers.hf_config.import_hf_config`: the architecture fields of one model from its
   `config.json`, cited by the URL of that file on the hub.
 """
 

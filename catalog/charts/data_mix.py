@@ -39,7 +39,7 @@ def chart_data_mix(mixtures: Sequence[Mixture], title: str | None = None, width:
     import altair as alt
     import pandas as pd
 
-    from catalog.charts import _finish
+    from catalog.charts.draw import finish_chart
 
     if not mixtures:
         raise CatalogError("no model matching these filters has a published data mixture (training-data "
@@ -75,4 +75,4 @@ def chart_data_mix(mixtures: Sequence[Mixture], title: str | None = None, width:
                 "(after Zhao et al., A Survey of Large Language Models, Data Collection).",
                 f"{len(mixtures)} models; " + (f"{incomplete} with a partial mixture (grey: not recorded in the "
                                                "source)." if incomplete else "every mixture complete.")]
-    return _finish(bars, title or "Ratios of data sources in pre-training data", subtitle)
+    return finish_chart(bars, title or "Ratios of data sources in pre-training data", subtitle)

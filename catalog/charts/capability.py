@@ -4,7 +4,7 @@ One point per model and benchmark: the model's result in the benchmark's standar
 benchmark, the benchmark's metric, `standard.shots` and `standard.cot`), the developer's own where
 there is one, else a third party's (drawn as a triangle); several benchmarks become small multiples.
 x is training compute on a log scale (a source's figure, else 6·N·D, drawn hollow as an estimate;
-for a fine-tune the pre-training compute it inherits, never its own stage's: catalog.charts.
+for a fine-tune the pre-training compute it inherits, never its own stage's: catalog.charts.draw.
 pretraining_compute) or, with `x="params"`, parameters (nominal or estimated counts hollow). A dashed rule marks the
 benchmark's chance level; each panel's subtitle says the setting.
 """
@@ -79,7 +79,7 @@ def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filter
                          columns=["id", "name", "family", "org", "params", "train_compute", "train_tokens",
                                   "active_params", "moe", "compute", "compute_status", "pretrain_tokens",
                                   "pretrain_compute"])
-    from catalog.charts import pretraining_compute
+    from catalog.charts.draw import pretraining_compute
 
     # a fine-tune's score goes with the pre-training behind it, never its own stage's compute
     frame["pretrain_x"], frame["pretrain_x_estimated"] = pretraining_compute(frame, ESTIMATED)
@@ -162,7 +162,7 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
     import altair as alt
     import pandas as pd
 
-    from catalog.charts import _count_label_expr, _decades_within, _finish
+    from catalog.charts.draw import count_label_expr, decades_within, finish_chart
 
     points, benches = capability_points(engine, benchmarks, filters, x)
     data = pd.DataFrame(points)
@@ -174,7 +174,7 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
     domain = [10.0 ** int(f"{low:e}".split("e")[1]), 10.0 ** (int(f"{high:e}".split("e")[1]) + 1)]
     x_title = "training compute (FLOP, log scale)" if x == "compute" else "parameters (log scale)"
     xenc = alt.X("x:Q", title=x_title, scale=alt.Scale(type="log", domain=domain, nice=False),
-                 axis=alt.Axis(values=_decades_within(*domain), labelExpr=_count_label_expr()))
+                 axis=alt.Axis(values=decades_within(*domain), labelExpr=count_label_expr()))
     panels = []
     single = len(benches) == 1
     for bench in benches:
@@ -227,4 +227,4 @@ def chart_capability(engine: Engine, benchmarks: Sequence[str], filters: Filters
     default = (f"{benches[0]['name']} against training compute" if single and x == "compute" else
                f"{benches[0]['name']} against parameters" if single else
                "Capability against scale")
-    return _finish(chart, title or default, subtitle)
+    return finish_chart(chart, title or default, subtitle)

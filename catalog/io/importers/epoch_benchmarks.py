@@ -62,7 +62,7 @@ from catalog.db import reading
 from catalog.errors import DataError, shorten
 from catalog.evalrecords import EvalRecord
 from catalog.evalschema import Benchmark
-from catalog.importers.epoch import Skip, slug  # a row (or one score of a row) left out, and why
+from catalog.io.importers.epoch import Skip, slug  # a row (or one score of a row) left out, and why
 from catalog.loading import Bundle, format_loc
 from catalog.records import SourceRecord
 from catalog.schema import Alias, Model
@@ -234,9 +234,9 @@ def _keys(name: str) -> list[tuple[str, float | None]]:
     As written; then without the parentheses that hold a setting or release detail; then also
     without a size in parentheses ("davinci (175B)"), which the matched model's parameter count
     must then agree with (within 10%), so "Gopher (1.4B)" never becomes Gopher 280B. This is the
-    Epoch model importer's rule (`catalog.importers.epoch.name_keys`), made strict for scores.
+    Epoch model importer's rule (`catalog.io.importers.epoch.name_keys`), made strict for scores.
     """
-    out = [(alias_key(name), None)]
+    out: list[tuple[str, float | None]] = [(alias_key(name), None)]
     kept = _PAREN.sub(lambda m: " " if _SETTING.fullmatch(m.group(1)) else m.group(0), name)
     out.append((alias_key(kept), None))
     sizes = [m for m in _PAREN.finditer(kept) if _SIZE.fullmatch(m.group(1))]
@@ -260,7 +260,7 @@ class _Catalogue:
     def load(cls, engine: Engine) -> _Catalogue:
         with reading(engine) as conn:
             owner = {key: model_id for key, model_id in conn.execute(select(Alias.key, Alias.model_id))}
-            params = dict(conn.execute(select(Model.id, Model.params)).all())
+            params: dict[str, float | None] = dict(conn.execute(select(Model.id, Model.params)).all())
             vocabulary: dict[str, str] = {}
             for bid, aliases in conn.execute(select(Benchmark.id, Benchmark.aliases)):
                 vocabulary.setdefault(_norm(bid), bid)

@@ -14,7 +14,7 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from catalog.errors import CatalogError
-from catalog.files import atomic_target
+from catalog.io.files import atomic_target
 from catalog.queries import COMPUTED, Filters, conditions, export_columns, iter_export_batches, order_by
 from catalog.vocab import LIST_FACTS, MODEL_FACTS
 
