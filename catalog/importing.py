@@ -26,20 +26,17 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, insert, select
 
-from catalog.computed import INPUTS as COMPUTED_INPUTS
+from catalog import rules
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError, header_problems, shorten, unknown_keys
 from catalog.loading import Bundle, format_loc
 from catalog.records import (
-    CONFIDENCES,
     DATE_FACTS,
     MODEL_FACTS,
     RELATIONS,
     SLUG,
     SOURCE_KINDS,
-    STATUSES,
     DatasetRecord,
-    Fact,
     FamilyRecord,
     ModelRecord,
     OrganizationRecord,
@@ -59,7 +56,7 @@ from catalog.userdata import (
     record_from_db,
     record_history,
 )
-from catalog.validation import COMPUTE_TOLERANCE, TOKENS_PER_PARAM, Report, _check_siblings, alias_key, check_bundle
+from catalog.validation import alias_key, check_bundle
 from catalog.vocab import COMPUTED_STATUSES, ID_MAX_LENGTH
 
 IMPORT_FORMATS = ("csv", "json", "jsonl")
@@ -374,18 +371,13 @@ def _plain_fact(name: str, kind: str, cells: tuple[Any, ...]) -> tuple[Any, ...]
     if status is None:
         return None
     method, confidence, note = _text(cells[2]), cells[3], _text(cells[4])
-    if status not in STATUSES or (status == "unpublished") != (value is None) \
-            or (status in ("estimated", "derived") and not method) \
-            or (confidence not in CONFIDENCES if status == "estimated" else confidence is not None):
-        raise _NotPlain
+    if rules.fact_problem(value, status, method, confidence):
+        raise _NotPlain  # the record says what (`Fact`, the same rule)
     precision = None
     if value is None:
         pass
     elif name in DATE_FACTS:
         value, precision = parse_date(value)
-    elif kind in ("count", "int", "exact_int") and type(value) is str and value.isascii() and value.isdigit() \
-            and (number := float(value)) > 0 and math.isfinite(number):
-        value = number if kind == "count" else int(number)  # what parse_count / parse_int make of digits
     else:
         value = convert_value(kind, value)
     return _store_value(name, value), precision, status, method, confidence, note
@@ -533,61 +525,12 @@ def _record_from_rows(rows: dict[type, list[dict[str, Any]]]) -> ModelRecord:
     return ModelRecord.model_validate(data)
 
 
-_HUGE = 1e100  # fact values from which `_suspect` lets check_bundle's computed-columns check decide
-_COMPUTED_FROM = tuple(name for name in COMPUTED_INPUTS if name not in ("moe", "hardware"))  # the numbers
-
-
 def _suspect(model: dict[str, Any], lineage: list[dict[str, Any]], data: list[dict[str, Any]],
              today: dt.date) -> bool:
-    """True if `check_bundle`'s checks of this one model (numbers, dates, shares) might fail."""
-    params, active, moe = model["params"], model["active_params"], model["moe"]
-    experts, routed = model["experts"], model["experts_active"]
-    if (params is not None and active is not None and active > params) \
-            or (moe is False and (active is not None or experts is not None or routed is not None)) \
-            or (experts is not None and routed is not None and routed > experts) \
-            or (model["heads"] is not None and model["kv_heads"] is not None and model["kv_heads"] > model["heads"]) \
-            or (model["context_length"] is not None and model["context_length_extended"] is not None
-                and model["context_length_extended"] < model["context_length"]) \
-            or (model["released"] is not None and model["released"] > today) \
-            or sum(d["share"] or 0.0 for d in data) > 1.02:
-        return True
-    if any(model[name] is not None and not -_HUGE < model[name] < _HUGE for name in _COMPUTED_FROM):
-        return True  # a computed column might not fit a float: `_check_computed` decides
-    size = active if moe and active is not None else params
-    tokens, compute = model["train_tokens"], model["train_compute"]
-    if not size or not tokens or not (not lineage or any(p["relation"] == "continued-pretrain" for p in lineage)):
-        return False
-    low, high = TOKENS_PER_PARAM
-    if not low <= tokens / size <= high:
-        return True
-    return compute is not None and max(compute / (6 * size * tokens), 6 * size * tokens / compute) > COMPUTE_TOLERANCE
-
-
-def _before_parent(released: dt.date, precision: str | None, parent: dt.date, parent_precision: str | None) -> bool:
-    """`_check_parent_dates`: released before the parent, compared at the coarser precision."""
-    both = (precision or "day", parent_precision or "day")
-    if "year" in both:
-        return released.year < parent.year
-    if "month" in both:
-        return (released.year, released.month) < (parent.year, parent.month)
-    return released < parent
-
-
-def _sibling_clash(members: list[tuple[float, float, str, str, dict[str, str]]]) -> bool:
-    """True if `_check_siblings` would find a model with fewer parameters than a sibling but more
-    than 1.05 times its compute (one sort instead of comparing every pair)."""
-    members = sorted(members, key=lambda m: -m[0])
-    least = math.inf  # the least compute among the models with more parameters
-    start = 0
-    while start < len(members):
-        end = start
-        while end < len(members) and members[end][0] == members[start][0]:
-            if members[end][1] > least * 1.05 and "sibling_compute" not in members[end][4]:
-                return True
-            end += 1
-        least = min([least] + [m[1] for m in members[start:end]])
-        start = end
-    return False
+    """True if the rules of one model (its numbers, dates, shares) find a problem: then it waits for
+    `check_bundle`, which words it."""
+    return bool(rules.model_problems(model, [p["relation"] for p in lineage], model["accept"] or (), today)
+                or rules.shares_problem(sum(d["share"] or 0.0 for d in data)))
 
 
 @dataclass
@@ -718,7 +661,8 @@ class _Writer:
         self.ref_conflicts: list[str] = []
         self.waiting: list[tuple[str, ModelRecord]] = []
         self.held: list[dict[str, Any]] = []
-        self.siblings: dict[str, list[tuple[float, float, str, str, dict[str, str]]]] = {}
+        self.siblings: dict[str, list[rules.Sibling]] = {}
+        self.where: dict[str, str] = {}  # where the models of `siblings` come from
         self.stored: set[tuple[str, str]] = set()  # supporting records known to be in the database
         self.compared: set[tuple[str, str]] = set()  # records stored before the import, compared once
         self.met: set[str] = set()  # models stored before the import that the file names
@@ -863,8 +807,8 @@ class _Writer:
                 continue
             for link in item.rows[Lineage]:
                 parent, precision = dates.get(link["parent_id"], (None, None))
-                if parent is not None and _before_parent(model["released"], model["released_precision"],
-                                                         parent, precision):
+                if parent is not None and rules.released_before(model["released"], model["released_precision"],
+                                                                parent, precision):
                     item.waits = True
 
     def _aliases(self, planned: dict[str, _Planned]) -> None:
@@ -888,34 +832,17 @@ class _Writer:
         model that waits already: the one that named a parent not yet stored)."""
         graph = {m: [p["parent_id"] for p in item.rows[Lineage] if p["parent_id"] in planned]
                  for m, item in planned.items()}
-        state: dict[str, int] = {}
-        for start in graph:
-            if state.get(start):
-                continue
-            stack, path = [(start, iter(graph[start]))], [start]
-            state[start] = 1
-            while stack:
-                node, parents = stack[-1]
-                parent = next(parents, None)
-                if parent is None:
-                    state[node] = 2
-                    stack.pop()
-                    path.pop()
-                elif state.get(parent) == 1:
-                    for member in path[path.index(parent):]:
-                        planned[member].waits = True
-                elif not state.get(parent):
-                    state[parent] = 1
-                    path.append(parent)
-                    stack.append((parent, iter(graph[parent])))
+        for cycle in rules.lineage_cycles(graph):
+            for member in cycle:
+                planned[member].waits = True
 
     def _sibling(self, item: _Planned) -> None:
         model = item.rows[Model][0]
         if model["family_id"] and not item.rows[Lineage] and model["params"] is not None \
                 and model["train_compute"] is not None:
             self.siblings.setdefault(model["family_id"], []).append(
-                (model["params"], model["train_compute"], model["id"], item.where,
-                 dict(model["accept"] or {})))
+                (model["id"], model["params"], model["train_compute"], "sibling_compute" in (model["accept"] or ())))
+            self.where[model["id"]] = item.where
 
     def finish(self) -> None:
         """Raise every problem found, in the order the unstreamed import did; else write what waited."""
@@ -938,17 +865,9 @@ class _Writer:
         return check_bundle(bundle, known_for(self.conn, bundle), self.today).errors
 
     def _check_siblings(self) -> list[str]:
-        report = Report()
-        for family, members in self.siblings.items():
-            if len(members) > 1 and _sibling_clash(members):
-                bundle = Bundle()
-                for params, compute, model_id, where, accept in members:
-                    bundle.models[model_id] = ModelRecord.model_construct(
-                        id=model_id, family=family, parents=[], accept=accept,
-                        params=Fact.model_construct(value=params), train_compute=Fact.model_construct(value=compute))
-                    bundle.where[("models", model_id)] = where
-                _check_siblings(bundle, report)
-        return report.errors
+        return [f"{self.where[model_id]}: {problem}" for members in self.siblings.values()
+                if len(members) > 1 and rules.any_sibling_problem(members)
+                for model_id, problem in rules.sibling_problems(members)]
 
 
 def _write(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
