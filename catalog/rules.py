@@ -117,10 +117,11 @@ def computed_problems(values: Mapping[str, Any]) -> list[str]:
     from catalog.computed import INPUTS, fill_computed
 
     low, high = _SAFE
-    if all(type(v) not in (int, float) or low <= abs(v) <= high or v == 0
-           for v in (values.get(name) for name in INPUTS)):
-        return []
-    return fill_computed({name: values.get(name) for name in INPUTS})
+    for name in INPUTS:
+        value = values.get(name)
+        if (type(value) is float or type(value) is int) and not low <= abs(value) <= high and value != 0:
+            return fill_computed({name: values.get(name) for name in INPUTS})
+    return []
 
 
 def released_before(released: dt.date, precision: str | None, parent: dt.date, parent_precision: str | None) -> bool:
