@@ -892,7 +892,7 @@ def _copy(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
     import's transaction: one stream per table instead of a round trip per row. Values pass through
     the columns' bind processors (JSON), as an INSERT would send them."""
     cursor = conn.connection.driver_connection.cursor()
-    for table in TABLES:
+    for table in [*TABLES, *(t for t in rows if t not in TABLES)]:  # parents first
         if not rows.get(table):
             continue
         keys, values_of, processed = _copy_columns(conn.dialect, table, tuple(rows[table][0]))
