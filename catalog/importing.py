@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from catalog import rules
 from catalog.db import reading, writing
@@ -993,7 +993,10 @@ def import_export(engine: Engine, path: Path, fmt: str | None = None, on_conflic
             from catalog.inheritance import rederive
 
             written = changes.added + changes.updated
-            rederive(conn, None if len(written) > 50000 else written)
+            stored = conn.execute(select(func.count()).select_from(Model)).scalar() or 0
+            # most of the catalogue written: one pass over all of it beats finding the written
+            # models' relatives (2.3 s instead of 3.3-5.3 s of CPU after 20k rows into the curated 800)
+            rederive(conn, None if len(written) * 2 > stored else written)
             if dry_run:
                 raise _DryRun
     except _DryRun:
