@@ -797,10 +797,9 @@ class _Writer:
     def _parent_dates(self, planned: dict[str, _Planned], stored: list[str]) -> None:
         dates = {m: (item.rows[Model][0]["released"], item.rows[Model][0]["released_precision"])
                  for m, item in planned.items()}
-        for start in range(0, len(stored), _CHUNK):
+        for among in _among(self.conn, Model.id, stored):
             dates.update((m, (d, p)) for m, d, p in self.conn.execute(
-                select(Model.id, Model.released, Model.released_precision).where(
-                    Model.id.in_(stored[start:start + _CHUNK]))))
+                select(Model.id, Model.released, Model.released_precision).where(among)))
         for item in planned.values():
             model = item.rows[Model][0]
             if model["released"] is None:
@@ -820,9 +819,8 @@ class _Writer:
                     item.waits = True
                     item.held.append(alias)
         keys = list(owner)
-        for start in range(0, len(keys), _CHUNK):
-            for key, _owner in self.conn.execute(select(Alias.key, Alias.model_id).where(
-                    Alias.key.in_(keys[start:start + _CHUNK]))):
+        for among in _among(self.conn, Alias.key, keys):
+            for key, _owner in self.conn.execute(select(Alias.key, Alias.model_id).where(among)):
                 item = planned[owner[key]]
                 item.waits = True
                 item.held.extend(a for a in item.rows[Alias] if a["key"] == key)
@@ -945,9 +943,24 @@ class _DryRun(Exception):
 def _present(conn: Connection, column: Any, ids: list[str]) -> set[str]:
     """The ids among `ids` that `column` holds."""
     found: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
-        found.update(conn.execute(select(column).where(column.in_(ids[start:start + _CHUNK]))).scalars())
+    for among in _among(conn, column, ids):
+        found.update(conn.execute(select(column).where(among)).scalars())
     return found
+
+
+def _among(conn: Connection, column: Any, ids: list[str]) -> Iterator[Any]:
+    """Conditions that together select the rows whose `column` is among `ids`: on PostgreSQL one
+    `= ANY(array)` with a single bound value (an IN list of 900 placeholders is a new statement
+    that psycopg converts each time), elsewhere IN lists of at most _CHUNK ids."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        if ids:
+            yield column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(ids), _CHUNK):
+        yield column.in_(ids[start:start + _CHUNK])
 
 
 def _same_values(conn: Connection, table: Any, values: dict[str, Any]) -> bool:
