@@ -10,6 +10,7 @@ Usage:
   python benchmarks/run.py                        # start-up, then every benchmark on 1M models
   python benchmarks/run.py --sizes 10k,100k --runs 5
   python benchmarks/run.py --only startup,queries --json results.json
+  python benchmarks/run.py --only import --sizes 100k --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 The work folder (default /tmp/llmzoo-bench) keeps generated files and databases between runs;
 catalogues are built by the timed `llmzoo import` (or by an untimed one when --only skips it).
 Bytecode is cached there (PYTHONPYCACHEPREFIX), as it is in an installed wheel.
@@ -223,12 +224,64 @@ class Bench:
         args = ["import", str(csv_path)]
         samples = measure(self.llmzoo + args, self.env_for(db), self.import_runs, warmup=False, before=fresh)
         checkpoint(db)
-        wall = median(samples, "wall")
-        target = {"target": "< 60 s", "met": wall < 60} if size >= 1_000_000 else {}
+        dump, replayed = self.work / f"dump-{label(size)}.sql", self.work / f"replayed-{label(size)}.db"
+        with dump.open("wb") as out:
+            subprocess.run(["sqlite3", str(db), ".dump"], stdout=out, check=True)
+
+        def blank() -> None:
+            for path in self.work.glob(f"replayed-{label(size)}.db*"):
+                path.unlink()
+
+        floor = measure(["sh", "-c", f'sqlite3 "{replayed}" < "{dump}"'], self.env, self.import_runs,
+                        warmup=False, before=blank)
+        wall, peak = median(samples, "wall"), median(samples, "peak_mb")
+        floor_wall = median(floor, "wall")
+        target = "<= 2x floor, peak < 1 GB" + (", < 60 s" if size >= 1_000_000 else "")
+        met = wall <= 2 * floor_wall and peak < 1024 and (size < 1_000_000 or wall < 60)
         self.add(Result(f"import {label(size)} models (CSV, {csv_path.stat().st_size / 1e9:.2f} GB)",
-                        self.command(db, args), wall, median(samples, "cpu"), median(samples, "peak_mb"),
-                        self.import_runs, **target))
+                        self.command(db, args), wall, median(samples, "cpu"), peak, self.import_runs,
+                        floor="sqlite3 new.db < dump.sql of the result",
+                        floor_command=f"sqlite3 {replayed} < {dump}", floor_wall=floor_wall, target=target, met=met))
         return db
+
+    def import_pg(self, curated: Path, size: int, url: str) -> None:
+        """`llmzoo import` of the synthetic CSV into a fresh PostgreSQL catalogue, against replaying
+        `pg_dump` of the result (`psql -f`) into another fresh database."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        base = make_url(url)
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        target_db, floor_db = f"llmzoo_bench_{label(size).lower()}", f"llmzoo_bench_{label(size).lower()}_replay"
+        target_url = base.set(database=target_db).render_as_string(hide_password=False)
+        libpq = base.set(drivername="postgresql", database=target_db).render_as_string(hide_password=False)
+        libpq_floor = base.set(drivername="postgresql", database=floor_db).render_as_string(hide_password=False)
+
+        def recreate(name: str) -> None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+        def fresh() -> None:
+            recreate(target_db)
+            run_once(self.llmzoo + ["--db", target_url, "stats"], self.env)
+
+        csv_path = self.csv(size)
+        args = ["--db", target_url, "import", str(csv_path)]
+        samples = measure(self.llmzoo + args, self.env, self.import_runs, warmup=False, before=fresh)
+        dump = self.work / f"pgdump-{label(size)}.sql"
+        with dump.open("wb") as out:
+            subprocess.run(["pg_dump", "--no-owner", libpq], stdout=out, check=True)
+        floor = measure(["psql", "-q", "-o", "/dev/null", "-f", str(dump), libpq_floor], self.env,
+                        self.import_runs, warmup=False, before=lambda: recreate(floor_db))
+        admin.dispose()
+        wall, peak, floor_wall = median(samples, "wall"), median(samples, "peak_mb"), median(floor, "wall")
+        target = "<= 2x floor" + (", < 90 s" if size >= 1_000_000 else "")
+        self.add(Result(f"import {label(size)} models into PostgreSQL (CSV, {csv_path.stat().st_size / 1e9:.2f} GB)",
+                        f"{self.shown} {shlex.join(args)}", wall, median(samples, "cpu"), peak, self.import_runs,
+                        floor="psql -f pg_dump of the result", floor_command=f"psql -f {dump} {libpq_floor}",
+                        floor_wall=floor_wall, target=target,
+                        met=wall <= 2 * floor_wall and (size < 1_000_000 or wall < 90)))
 
     def queries(self, db: Path, size: int, startup: float) -> None:
         """Filtered `list`, search by alias, `show` by alias and by id, each against its own SQL in sqlite3."""
@@ -395,6 +448,8 @@ def main() -> None:
     parser.add_argument("--long-runs", type=int, default=3, help="timed runs of each export and chart")
     parser.add_argument("--work", type=Path, default=Path("/tmp/llmzoo-bench"))
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--pg", help="also import into PostgreSQL: a server URL whose user may create databases "
+                                     "(postgresql+psycopg://postgres@127.0.0.1:5432/postgres)")
     args = parser.parse_args()
     only = set(args.only.split(","))
     args.work.mkdir(parents=True, exist_ok=True)
@@ -407,6 +462,8 @@ def main() -> None:
         db = args.work / f"catalogue-{label(size)}.db"
         if "import" in only or not db.exists():
             db = bench.import_(curated, size)
+        if "import" in only and args.pg:
+            bench.import_pg(curated, size, args.pg)
         if "queries" in only:
             bench.queries(db, size, startup)
         if "export" in only:

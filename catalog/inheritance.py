@@ -224,13 +224,36 @@ def rederive(conn: Connection, model_ids: Iterable[str] | None = None) -> int:
             by_field.setdefault(name, []).append({"b_id": model_id, "b_value": fact["value"]})
             rows.append({"model_id": model_id, "field": name, **{k: fact[k] for k in (
                 "source", "status", "method", "confidence", "note", "inherited_from", "rule")}})
-    for name, values in by_field.items():
-        conn.execute(update(Model).where(Model.id == bindparam("b_id")).values({name: bindparam("b_value")}), values)
     for row in rows:
         row["source_id"] = row.pop("source")
+    if conn.dialect.name == "postgresql":
+        _store_by_copy(conn, by_field, rows)
+        return len(rows)
+    for name, values in by_field.items():
+        conn.execute(update(Model).where(Model.id == bindparam("b_id")).values({name: bindparam("b_value")}), values)
     for start in range(0, len(rows), 5000):
         conn.execute(insert(ComputedFact), rows[start:start + 5000])
     return len(rows)
+
+
+def _store_by_copy(conn: Connection, by_field: dict[str, list[dict[str, Any]]], rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the computed values COPYed into a temporary table, then one UPDATE ... FROM per
+    field (an executemany of UPDATEs is a round trip per row there), and the provenance rows COPYed."""
+    from catalog.importing import copy_rows
+
+    cursor = conn.connection.driver_connection.cursor()
+    quote = conn.dialect.identifier_preparer.quote
+    for name, values in by_field.items():
+        column = quote(Model.__table__.columns[name].name)
+        cursor.execute(f"CREATE TEMPORARY TABLE llmzoo_derived ON COMMIT DROP AS SELECT id, {column} AS value "
+                       "FROM models WHERE false")
+        with cursor.copy("COPY llmzoo_derived (id, value) FROM STDIN") as copy:
+            for item in values:
+                copy.write_row((item["b_id"], item["b_value"]))
+        cursor.execute(f"UPDATE models SET {column} = d.value FROM llmzoo_derived d WHERE models.id = d.id")
+        cursor.execute("DROP TABLE llmzoo_derived")
+    cursor.close()
+    copy_rows(conn, {ComputedFact: rows})
 
 
 def computed_provenance(conn: Connection, model_ids: Sequence[str],

@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from catalog.errors import UnitError, shorten
-from catalog.units import parse_count, parse_int
+from catalog.rules import fact_problem
+from catalog.units import MAX_INTEGER, parse_count, parse_int
 from catalog.vocab import (  # noqa: F401  (re-exported: records are where callers look)
     ADAPTATIONS,
     ARCHITECTURES,
@@ -57,8 +58,14 @@ def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
     return value
 
 
+_WHOLE = frozenset(("count", "int", "exact_int"))
+
+
 def convert_value(kind: str, value: Any) -> Any:
     """Convert a fact's raw value by its kind; raise ValueError with a fix-it message."""
+    if kind in _WHOLE and type(value) is str and len(value) < 20 and value.isascii() and value.isdigit() \
+            and 0 < (number := int(value)) <= MAX_INTEGER:
+        return float(number) if kind == "count" else number  # plain digits (most CSV cells), as parse_* read them
     try:
         if kind == "count":
             return parse_count(value, "value")
@@ -140,19 +147,8 @@ class Fact(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Fact:
-        if self.status == "unpublished":
-            if self.value is not None:
-                raise ValueError("an unpublished fact has no value; drop `value` or change `status`")
-        elif self.value is None:
-            raise ValueError(f"a {self.status} fact needs a `value` (use status: unpublished for "
-                             "undisclosed facts, or leave the field out when unknown)")
-        if self.status in ("estimated", "derived") and not self.method:
-            article = "an" if self.status == "estimated" else "a"
-            raise ValueError(f"{article} {self.status} fact needs a `method` (e.g. 6ND, hardware, third-party)")
-        if self.status == "estimated" and not self.confidence:
-            raise ValueError("an estimated fact needs a `confidence`: confident, likely or speculative")
-        if self.status != "estimated" and self.confidence:
-            raise ValueError("`confidence` is only for estimated facts")
+        if problem := fact_problem(self.value, self.status, self.method, self.confidence):
+            raise ValueError(problem)
         if self.source is not None:
             check_slug(self.source)
         return self

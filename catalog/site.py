@@ -8,7 +8,7 @@
                           parents and children, ancestry and descendant trees, the compute chart
     datasets.html         every dataset; datasets/<id>.html lists the models trained on it
     charts.html           the charts of catalog.charts, interactive (Vega-Lite)
-    tree.html             the evolutionary tree (catalog.charts_tree.chart_tree)
+    tree.html             the evolutionary tree (catalog.charts.tree.chart_tree)
     assets/               CSS, the site's scripts and the Vega / Vega-Lite / vega-embed bundle
 
 Everything is inside the folder. Catalogue text is HTML-escaped where it is written, and JSON

@@ -7,15 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from catalog import rules
+from catalog.rules import COMPUTE_TOLERANCE, TOKENS_PER_PARAM  # noqa: F401  (re-exported)
 from catalog.vocab import alias_key  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from catalog.loading import Bundle
     from catalog.records import ModelRecord
-
-TOKENS_PER_PARAM = (0.1, 10000.0)
-COMPUTE_TOLERANCE = 3.0
-
 
 @dataclass
 class Known:
@@ -176,28 +174,9 @@ def _check_cycles(bundle: Bundle, known: Known, report: Report) -> None:
     graph: dict[str, list[str]] = {k: list(v) for k, v in known.parents.items()}
     for model in bundle.models.values():
         graph[model.id] = [p.model for p in model.parents]
-    state: dict[str, int] = {}
-    for start in sorted(graph):
-        if state.get(start):
-            continue
-        stack = [(start, iter(graph.get(start, [])))]
-        path = [start]
-        state[start] = 1
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                state[node] = 2
-                stack.pop()
-                path.pop()
-            elif state.get(child) == 1:
-                cycle = path[path.index(child):] + [child]
-                report.errors.append(f"lineage cycle: {' -> '.join(cycle)}; a model cannot descend "
-                                     "from itself: remove one of these parents")
-            elif not state.get(child):
-                state[child] = 1
-                path.append(child)
-                stack.append((child, iter(graph.get(child, []))))
+    for cycle in rules.lineage_cycles(graph, sorted(graph)):
+        report.errors.append(f"lineage cycle: {' -> '.join(cycle)}; a model cannot descend "
+                             "from itself: remove one of these parents")
 
 
 def _value(model: ModelRecord, name: str) -> object:
@@ -205,106 +184,43 @@ def _value(model: ModelRecord, name: str) -> object:
     return None if fact is None else fact.value
 
 
+def fact_values(model: ModelRecord) -> dict[str, object]:
+    """A model's facts as the rules read them: name -> converted value (None when unpublished)."""
+    return {name: fact.value for name, fact in model.facts().items()}
+
+
 def _check_model(bundle: Bundle, model: ModelRecord, known: Known, report: Report, today: dt.date) -> None:
     where = bundle.locate("models", model.id)
-    err = report.errors.append
-    params, active = _value(model, "params"), _value(model, "active_params")
-    moe = _value(model, "moe")
-    if isinstance(params, float) and isinstance(active, float) and active > params:
-        err(f"{where}: active_params ({active:.3g}) exceed params ({params:.3g}); params is the total")
-    if moe is False and any(_value(model, f) is not None for f in ("active_params", "experts", "experts_active")):
-        err(f"{where}: active_params/experts are for mixture-of-experts models; set moe: true or drop them")
-    experts, routed = _value(model, "experts"), _value(model, "experts_active")
-    if isinstance(experts, int) and isinstance(routed, int) and routed > experts:
-        err(f"{where}: experts_active ({routed}) exceeds experts ({experts})")
-    heads, kv_heads = _value(model, "heads"), _value(model, "kv_heads")
-    if isinstance(heads, int) and isinstance(kv_heads, int) and kv_heads > heads:
-        err(f"{where}: kv_heads ({kv_heads}) exceeds heads ({heads})")
-    ctx, ext = _value(model, "context_length"), _value(model, "context_length_extended")
-    if isinstance(ctx, int) and isinstance(ext, int) and ext < ctx:
-        err(f"{where}: context_length_extended ({ext}) is shorter than context_length ({ctx})")
-    released = _value(model, "released")
-    if isinstance(released, dt.date) and released > today:
-        err(f"{where}: released {released} is in the future")
-    _check_tokens_and_compute(model, where, report)
-    _check_computed(model, where, report)
+    problems = rules.model_problems(fact_values(model), [p.relation for p in model.parents], model.accept, today)
+    report.errors.extend(f"{where}: {problem}" for problem in problems)
     _check_parent_dates(bundle, model, known, where, report)
-
-
-def _check_computed(model: ModelRecord, where: str, report: Report) -> None:
-    """Every computed column must fit a float: one stored 1e299 x 1e300 would break every listing."""
-    from catalog.computed import INPUTS, computed_problems
-
-    for problem in computed_problems({name: _value(model, name) for name in INPUTS}):
-        report.errors.append(f"{where}: {problem}; check the figures (or their units)")
-
-
-def _check_tokens_and_compute(model: ModelRecord, where: str, report: Report) -> None:
-    params, tokens = _value(model, "params"), _value(model, "train_tokens")
-    if model.moe is not None and model.moe.value and isinstance(_value(model, "active_params"), float):
-        params = _value(model, "active_params")
-    pretrained = not model.parents or any(p.relation == "continued-pretrain" for p in model.parents)
-    if isinstance(params, float) and isinstance(tokens, float) and pretrained \
-            and "tokens_per_param" not in model.accept:
-        ratio = tokens / params
-        low, high = TOKENS_PER_PARAM
-        if not low <= ratio <= high:
-            report.errors.append(f"{where}: {ratio:.3g} training tokens per parameter is outside "
-                                 f"{low:g}..{high:g}; check the units of params and train_tokens")
-    compute = _value(model, "train_compute")
-    if isinstance(params, float) and isinstance(tokens, float) and isinstance(compute, float) and pretrained \
-            and "compute_vs_6nd" not in model.accept:
-        expected = 6 * params * tokens
-        factor = max(compute / expected, expected / compute)
-        if factor > COMPUTE_TOLERANCE:
-            report.errors.append(f"{where}: train_compute {compute:.3g} FLOP is {factor:.1f}x away from "
-                                 f"6·N·D = {expected:.3g}; check the figures (or their units)")
 
 
 def _check_parent_dates(bundle: Bundle, model: ModelRecord, known: Known, where: str, report: Report) -> None:
     released = _value(model, "released")
     if not isinstance(released, dt.date):
         return
-    precision = model.released_precision or "day"
     for parent in model.parents:
         other = bundle.models.get(parent.model)
         parent_date = _value(other, "released") if other else known.released.get(parent.model)
         if not isinstance(parent_date, dt.date):
             continue
-        parent_precision = (other.released_precision if other else None) or "day"
-        coarse = "year" if "year" in (precision, parent_precision) else \
-            "month" if "month" in (precision, parent_precision) else "day"
-        a, b = _truncate(released, coarse), _truncate(parent_date, coarse)
-        if a < b:
+        if rules.released_before(released, model.released_precision, parent_date,
+                                 other.released_precision if other else None):
             report.errors.append(f"{where}: released {released} before its parent {parent.model!r} "
                                  f"({parent_date}); check both dates")
 
 
-def _truncate(date: dt.date, precision: str) -> tuple[int, ...]:
-    if precision == "year":
-        return (date.year,)
-    if precision == "month":
-        return (date.year, date.month)
-    return (date.year, date.month, date.day)
-
-
 def _check_siblings(bundle: Bundle, report: Report) -> None:
-    by_family: dict[str, list[ModelRecord]] = {}
+    by_family: dict[str, list[rules.Sibling]] = {}
     for model in bundle.models.values():
-        if model.family and not model.parents:
-            by_family.setdefault(model.family, []).append(model)
+        params, compute = _value(model, "params"), _value(model, "train_compute")
+        if model.family and not model.parents and isinstance(params, float) and isinstance(compute, float):
+            by_family.setdefault(model.family, []).append(
+                (model.id, params, compute, "sibling_compute" in model.accept))
     for members in by_family.values():
-        known = [(m, _value(m, "params"), _value(m, "train_compute")) for m in members]
-        known = [(m, p, c) for m, p, c in known if isinstance(p, float) and isinstance(c, float)]
-        for small, p_small, c_small in known:
-            if "sibling_compute" in small.accept:
-                continue
-            for big, p_big, c_big in known:
-                if p_small < p_big and c_small > c_big * 1.05:
-                    report.errors.append(
-                        f"{bundle.locate('models', small.id)}: {small.id} has fewer parameters than "
-                        f"its sibling {big.id} but more training compute ({c_small:.3g} > {c_big:.3g} "
-                        "FLOP); check both")
+        for model_id, problem in rules.sibling_problems(members):
+            report.errors.append(f"{bundle.locate('models', model_id)}: {problem}")
 
 
 def _check_mixtures(bundle: Bundle, report: Report) -> None:
@@ -315,6 +231,5 @@ def _check_mixtures(bundle: Bundle, report: Report) -> None:
         for link in model.datasets:
             shares[model.id] = shares.get(model.id, 0.0) + (link.share or 0.0)
     for model_id, total in shares.items():
-        if total > 1.02:
-            report.errors.append(f"training data of {model_id!r}: shares add up to {total:.3f} (> 1); "
-                                 "shares are fractions of the mixture")
+        if problem := rules.shares_problem(total):
+            report.errors.append(f"training data of {model_id!r}: {problem}")
