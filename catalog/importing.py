@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -99,7 +99,7 @@ def iter_rows(path: Path, fmt: str,
                         read += 1
                         yield number, _json_object(_loads(line, path, number), path, number)
                     if progress is not None and number % 1000 == 0:
-                        progress(handle.buffer.tell())
+                        progress(cast(Any, handle.buffer).tell())
         else:
             with path.open(encoding="utf-8-sig") as handle:
                 text = handle.read()
@@ -202,7 +202,7 @@ def _csv_rows(path: Path, progress: Callable[[int], None] | None = None) -> Iter
             yield reader.line_num, row
             rows += 1
             if progress is not None and rows % 1000 == 0:
-                progress(handle.buffer.tell())
+                progress(cast(Any, handle.buffer).tell())
 
 
 def _source_ids(engine: Engine) -> dict[str, str]:
@@ -445,7 +445,7 @@ def _plain_model(row: dict[str, Any], url_ids: dict[str, str],
                           "method": method, "confidence": confidence, "note": fact_note})
     keys: dict[str, dict[str, Any]] = {}
     for text, is_name in [(model_id, True), (name, True)] + [(a.strip(), False) for a in aliases.split(";") if a]:
-        key = alias_key(text)
+        key = alias_key(text or "")
         if key and key not in keys:
             keys[key] = {"key": key, "model_id": model_id, "alias": text, "is_name": is_name}
     return {Model: [model], ModelFact: facts, Alias: list(keys.values()),
@@ -625,7 +625,7 @@ class _Reader:
                 record_id = record.id if isinstance(record, DatasetRecord) else record["id"]
                 batch[section].setdefault(record_id, record)
                 if section == "sources":
-                    self.url_ids.setdefault(record["url"], record_id)
+                    self.url_ids.setdefault(cast(dict, record)["url"], record_id)
 
     def _ref_record(self, section: str, item: Any, where: str,
                     problems: list[str]) -> dict[str, Any] | DatasetRecord | None:
@@ -890,13 +890,14 @@ def copy_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
     """The rows into PostgreSQL through COPY (psycopg's `cursor.copy`), table by table, within the
     import's transaction: one stream per table instead of a round trip per row. Values pass through
     the columns' bind processors (JSON), as an INSERT would send them."""
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = cast(Any, conn.connection.driver_connection).cursor()
     for table in [*TABLES, *(t for t in rows if t not in TABLES)]:  # parents first
         if not rows.get(table):
             continue
         keys, values_of, processed = _copy_columns(conn.dialect, table, tuple(rows[table][0]))
-        names = ", ".join(conn.dialect.identifier_preparer.quote(table.__table__.columns[k].name) for k in keys)
-        with cursor.copy(f"COPY {conn.dialect.identifier_preparer.format_table(table.__table__)} ({names}) "
+        mapped: Any = table.__table__  # type: ignore[attr-defined]  # an ORM class (a key of TABLES)
+        names = ", ".join(conn.dialect.identifier_preparer.quote(mapped.columns[k].name) for k in keys)
+        with cursor.copy(f"COPY {conn.dialect.identifier_preparer.format_table(mapped)} ({names}) "
                          "FROM STDIN") as copy:
             for row in rows[table]:
                 copy.write_row(_processed(values_of(row), processed) if processed else values_of(row))
@@ -930,7 +931,7 @@ def _compiled_insert(dialect: Any, table: Any) -> tuple[str, Callable[[dict[str,
     of the columns that need one."""
     compiled = insert(table).compile(dialect=dialect)
     columns = table.__table__.columns
-    keys = compiled.positiontup
+    keys = compiled.positiontup or []
     getter = operator.itemgetter(*keys)
     values_of = getter if len(keys) > 1 else lambda row: (getter(row),)
     processors = [columns[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
@@ -1030,7 +1031,7 @@ def _big_cache(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before if before is not None else -2000)}")
 
 
 # Indexes that the import itself needs (to delete a replaced model, to find a model's children).
@@ -1051,10 +1052,10 @@ def _bulk_indexes(conn: Connection, path: Path) -> Iterator[None]:
     if path.stat().st_size / _BYTES_PER_MODEL < stored:
         yield
         return
-    indexes = conn.exec_driver_sql(
+    found = conn.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
         f"({', '.join('?' * len(_BULK_TABLES))})", _BULK_TABLES).all()
-    indexes = [(name, sql) for name, sql in indexes if name not in _IMPORT_INDEXES]
+    indexes = [(name, sql) for name, sql in found if name not in _IMPORT_INDEXES]
     for name, _sql in indexes:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
     from catalog.search import bulk_search_index

@@ -11,7 +11,7 @@ cleared and computed again after every write: nothing computed is ever read back
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
@@ -96,17 +96,17 @@ def _combine(model: str, stated: Mapping[str, Facts], parents: Mapping[str, Sequ
             found = _agreed([(memo[p][name], p) for p in keeping if _passes(memo[p].get(name))])
             if found:
                 facts[name] = found
-    for name, stage in PRETRAIN_FACTS.items():
-        if name not in own:
+    for pretrain_name, stage in PRETRAIN_FACTS.items():
+        if pretrain_name not in own:
             candidates = []
             for p in keeping:
-                if _passes(memo[p].get(name)):
-                    candidates.append((memo[p][name], p))
+                if _passes(memo[p].get(pretrain_name)):
+                    candidates.append((memo[p][pretrain_name], p))
                 elif not _keeping(parents, p) and _passes(stated.get(p, {}).get(stage)):
                     candidates.append((stated[p][stage], p))  # the base's own stage is its pre-training
             found = _agreed(candidates)
             if found:
-                facts[name] = found
+                facts[pretrain_name] = found
     if DERIVES_WINDOW and "context_window" not in facts:
         for length in WINDOW_FROM:
             fact = facts.get(length)
@@ -241,7 +241,7 @@ def _store_by_copy(conn: Connection, by_field: dict[str, list[dict[str, Any]]], 
     field (an executemany of UPDATEs is a round trip per row there), and the provenance rows COPYed."""
     from catalog.importing import copy_rows
 
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = cast(Any, conn.connection.driver_connection).cursor()
     quote = conn.dialect.identifier_preparer.quote
     for name, values in by_field.items():
         column = quote(Model.__table__.columns[name].name)

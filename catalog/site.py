@@ -250,11 +250,12 @@ def vega_bundle() -> str:
         import vl_convert
 
         version = _vegalite_version(vl_convert)
-        cached = _cache_dir() / f"vega-bundle-{vl_convert.__version__}-{version or 'default'}.js"
+        cached = _cache_dir() / f"vega-bundle-{getattr(vl_convert, '__version__', '')}-{version or 'default'}.js"
         try:
             _BUNDLE.append(cached.read_text(encoding="utf-8"))
         except OSError:
-            code = vl_convert.javascript_bundle(vl_version=version) if version else vl_convert.javascript_bundle()
+            bundle: Any = vl_convert.javascript_bundle  # the stub makes `snippet` required; it is optional
+            code = bundle(vl_version=version) if version else bundle()
             _BUNDLE.append("(function () {\n\"use strict\";\n" + code + "\n})();\n")
             _save_cache(cached, _BUNDLE[0])
     return _BUNDLE[0]
@@ -499,13 +500,13 @@ def _related(conn: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _cited(model: Model, related: dict[str, dict[str, Any]], model_id: str) -> set[str]:
+def _cited(model: Any, related: dict[str, dict[str, Any]], model_id: str) -> set[str]:
     rel = related[model_id]
     return ({model.source_id} | {p["source"] for p in rel["special"].values()}
             | {d["source"] for d in rel["datasets"]} | {p["source"] for p in rel["parents"]})
 
 
-def _detail(model: Model, orgs: dict[str, Any], families: dict[str, Any], related: dict[str, dict[str, Any]],
+def _detail(model: Any, orgs: dict[str, Any], families: dict[str, Any], related: dict[str, dict[str, Any]],
             sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
     rel = related[model.id]
     facts = {}

@@ -228,8 +228,8 @@ def _check_mixtures(bundle: Bundle, report: Report) -> None:
     for link in bundle.training_data:
         shares[link.model] = shares.get(link.model, 0.0) + (link.share or 0.0)
     for model in bundle.models.values():
-        for link in model.datasets:
-            shares[model.id] = shares.get(model.id, 0.0) + (link.share or 0.0)
+        for own in model.datasets:
+            shares[model.id] = shares.get(model.id, 0.0) + (own.share or 0.0)
     for model_id, total in shares.items():
         if problem := rules.shares_problem(total):
             report.errors.append(f"training data of {model_id!r}: {problem}")
