@@ -256,7 +256,14 @@ def _record_data(row: dict[str, Any], url_ids: dict[str, str], where: str,
     default = row["source"]
     data: dict[str, Any] = {k: row.get(k) for k in ("id", "name", "family", "org", "note")}
     data["source"] = default
-    data["aliases"] = [a for a in (row.get("aliases") or "").split(";") if a]
+    aliases = row.get("aliases") or ""
+    if isinstance(aliases, list) and all(isinstance(a, str) for a in aliases):
+        data["aliases"] = [a for a in aliases if a]  # JSON's own form of the list
+    elif isinstance(aliases, str):
+        data["aliases"] = [a for a in aliases.split(";") if a]
+    else:
+        problems.append(f"{where}: aliases must be text ('a; b') or a list of texts, not {type(aliases).__name__}")
+        return None
     if row.get("accept"):
         data["accept"] = row["accept"]
     computed = _computed_names(row)

@@ -390,3 +390,19 @@ def test_whatever_a_command_prints_goes_through_the_terminal_safe_streams():
     assert (result.exit_code, result.stdout, result.stderr) == (0, "a\\x1b]0;x\\x07\nc\\u202e\nd\x1b]0;x\x07\n",
                                                                 "b\\x9b2J\n")
     assert (sys.stdout, sys.stderr) == before
+
+
+def test_jsonl_aliases_as_a_list_are_read_and_other_shapes_refused(run, db, ready, tmp_path):
+    """JSON's own form of a list of aliases is accepted (as 'a; b' is); any other shape is a message."""
+    path = tmp_path / "aliases.jsonl"
+    path.write_text(json.dumps({**ROW, "id": "x-1", "name": "X 1", "aliases": ["Ex One", "X-One"]}) + "\n")
+    assert run("import", str(path)).exit_code == 0
+    shown = json.loads(run("show", "ex one", "--format", "json").stdout)
+    assert (shown["id"], shown["aliases"]) == ("x-1", ["Ex One", "X-One"])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({**ROW, "id": "x-2", "name": "X 2", "aliases": {"a": 1}}) + "\n")
+    before = table_rows(db)
+    result = run("import", str(bad))
+    refused(result, f"Error: 1 problem:\n  {bad}:1 (x-2): aliases must be text ('a; b') or a list of texts, "
+                    "not dict\n")
+    assert table_rows(db) == before
