@@ -41,9 +41,11 @@ from catalog.records import (
     ModelRecord,
     OrganizationRecord,
     SourceRecord,
+    check_url,
     convert_value,
     format_date,
     parse_date,
+    published_date,
 )
 from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
 from catalog.store import LIST_FACTS, TABLES, bundle_rows, insert_rows, model_rows
@@ -498,9 +500,9 @@ def _plain_source(item: Any) -> dict[str, Any] | None:
         return None
     try:
         published = item.get("published")
-        return {"id": _slug(item.get("id")), "url": SourceRecord._url(item["url"].strip()),
+        return {"id": _slug(item.get("id")), "url": check_url(item["url"].strip()),
                 "title": item["title"].strip(), "kind": item["kind"],
-                "published": None if published is None else SourceRecord._published(published)}
+                "published": None if published is None else published_date(published)}
     except (_NotPlain, ValueError):
         return None
 

@@ -185,19 +185,29 @@ class SourceRecord(Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if value == USER_EDIT_SOURCE["url"]:
-            return value  # the source of values a user set without citing one
-        if not re.match(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$|^https?://[^\s/$.?#][^\s]*/[^\s]*$", value):
-            raise ValueError(f"{shorten(value)!r} is not an http(s) URL")
-        return value
+        return check_url(value)
 
     @field_validator("published", mode="before")
     @classmethod
     def _published(cls, value: Any) -> str | None:
-        if value is None:
-            return None
-        date, precision = parse_date(value)
-        return format_date(date, precision)
+        return published_date(value)
+
+
+def check_url(value: str) -> str:
+    """A source's URL as stored: an http(s) URL (or the user-edit source's own), else ValueError."""
+    if value == USER_EDIT_SOURCE["url"]:
+        return value  # the source of values a user set without citing one
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$|^https?://[^\s/$.?#][^\s]*/[^\s]*$", value):
+        raise ValueError(f"{shorten(value)!r} is not an http(s) URL")
+    return value
+
+
+def published_date(value: Any) -> str | None:
+    """A source's publication date as stored (YYYY, YYYY-MM or YYYY-MM-DD), else ValueError."""
+    if value is None:
+        return None
+    date, precision = parse_date(value)
+    return format_date(date, precision)
 
 
 class OrganizationRecord(Strict):
