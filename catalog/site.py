@@ -241,55 +241,17 @@ _BUNDLE: list[str] = []
 
 
 def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one classic script (from vl-convert, made once per process).
+    """Vega, Vega-Lite and vega-embed as one classic script (made once per process from the one
+    cached vl-convert bundle of catalog.charts.files).
 
     vl-convert's bundle is an ES module without imports or exports; wrapped in a strict function
     it runs as a plain <script src>, which browsers allow from file:// (modules they do not).
     """
     if not _BUNDLE:
-        import vl_convert
+        from catalog.charts.files import javascript_bundle
 
-        version = _vegalite_version(vl_convert)
-        cached = _cache_dir() / f"vega-bundle-{getattr(vl_convert, '__version__', '')}-{version or 'default'}.js"
-        try:
-            _BUNDLE.append(cached.read_text(encoding="utf-8"))
-        except OSError:
-            bundle: Any = vl_convert.javascript_bundle  # the stub makes `snippet` required; it is optional
-            code = bundle(vl_version=version) if version else bundle()
-            _BUNDLE.append("(function () {\n\"use strict\";\n" + code + "\n})();\n")
-            _save_cache(cached, _BUNDLE[0])
+        _BUNDLE.append("(function () {\n\"use strict\";\n" + javascript_bundle() + "\n})();\n")
     return _BUNDLE[0]
-
-
-def _cache_dir() -> Path:
-    """llmzoo's folder in the user cache directory ($XDG_CACHE_HOME/llmzoo, ~/.cache/llmzoo, ...)."""
-    import sys
-
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "llmzoo"
-
-
-def _save_cache(path: Path, text: str) -> None:
-    """Keep the bundle for the next build (it takes seconds to make); a cache that fails is no error."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, path)
-    except OSError:
-        pass
-
-
-def _vegalite_version(vl_convert: Any) -> str | None:
-    import altair as alt
-
-    wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-    return wanted if wanted in vl_convert.get_vegalite_versions() else None
 
 
 def _models_frame(engine: Engine, filters: Filters) -> Any:
