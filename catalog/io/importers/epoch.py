@@ -189,21 +189,27 @@ def import_epoch(engine: Engine, path: Path, on_conflict: str = "fail", dry_run:
 # --- reading the file -------------------------------------------------------------------------
 
 def _raw_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (line, values) of a CSV file; DataError if it is not a readable CSV."""
+    """Header and (line, values) of Epoch's AI-models CSV; DataError if it is not a readable CSV."""
+    return read_csv(path, unreadable=f"Epoch AI's CSV (download it again from {EPOCH_PAGE})",
+                    empty="Epoch AI's CSV with a header row (Model, Domain, Organization, ...)",
+                    binary=f"Epoch AI's CSV from {EPOCH_PAGE}")
+
+
+def read_csv(path: Path, unreadable: str, empty: str, binary: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line, values) of the non-blank rows of a CSV file (of Epoch's models or benchmarks);
+    DataError if it is not a readable CSV, each message ending 'expected ' + what the file should be."""
     if not path.is_file():
         raise DataError([f"{path}: no such file"])
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); expected Epoch AI's CSV "
-                         f"(download it again from {EPOCH_PAGE})"]) from None
+        raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); expected {unreadable}"]) from None
     except OSError as exc:
         raise DataError([f"{path}: cannot read: {exc.strerror}"]) from None
     if not text.strip():
-        raise DataError([f"{path}: the file is empty; expected Epoch AI's CSV with a header row "
-                         "(Model, Domain, Organization, ...)"])
+        raise DataError([f"{path}: the file is empty; expected {empty}"])
     if "\x00" in text:
-        raise DataError([f"{path}: a binary file, not a CSV; expected Epoch AI's CSV from {EPOCH_PAGE}"])
+        raise DataError([f"{path}: a binary file, not a CSV; expected {binary}"])
     csv.field_size_limit(MAX_CSV_FIELD)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     out: list[tuple[int, list[str]]] = []

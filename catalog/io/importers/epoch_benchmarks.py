@@ -46,8 +46,6 @@ listed by file:line, and nothing is written.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Iterable
@@ -62,7 +60,7 @@ from catalog.db import reading
 from catalog.errors import DataError, shorten
 from catalog.evalrecords import EvalRecord
 from catalog.evalschema import Benchmark
-from catalog.io.importers.epoch import Skip, slug  # a row (or one score of a row) left out, and why
+from catalog.io.importers.epoch import Skip, read_csv, slug  # Skip: a row (or one score of a row) left out, and why
 from catalog.loading import Bundle, format_loc
 from catalog.records import SourceRecord
 from catalog.schema import Alias, Model
@@ -118,38 +116,16 @@ def _norm(text: str) -> str:
 
 def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and (line, cells) of a CSV file; DataError if it is not a readable CSV."""
-    if not path.is_file():
-        raise DataError([f"{path}: no such file"])
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); expected a CSV file of "
-                         f"Epoch AI's benchmark data ({EPOCH_DOWNLOAD}, unzipped)"]) from None
-    if not text.strip():
-        raise DataError([f"{path}: the file is empty; expected a CSV file of Epoch AI's benchmark data with a "
-                         "header row (Model version, ...)"])
-    csv.field_size_limit(10_000_000)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
+    data = f"a CSV file of Epoch AI's benchmark data ({EPOCH_DOWNLOAD}, unzipped)"
+    header, values = read_csv(path, unreadable=data, binary=data,
+                              empty="a CSV file of Epoch AI's benchmark data with a header row (Model version, ...)")
     rows: list[tuple[int, dict[str, str]]] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise DataError([f"{path}:{start}: malformed CSV: {exc}; check the quoting of that row"]) from None
-        if header is None:
-            header = [v.strip() for v in values]
-            continue
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            raise DataError([f"{path}:{start}: {len(values)} fields where the header has {len(header)}; "
+    for start, cells in values:
+        if len(cells) != len(header):
+            raise DataError([f"{path}:{start}: {len(cells)} fields where the header has {len(header)}; "
                              "check the quoting of that row"])
-        rows.append((start, {k: v.strip() for k, v in zip(header, values, strict=True)}))
-    return header or [], rows
+        rows.append((start, {k: v.strip() for k, v in zip(header, cells, strict=True)}))
+    return header, rows
 
 
 def _targets(path: Path, header: list[str], vocabulary: dict[str, str]) \
