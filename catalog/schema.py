@@ -47,9 +47,9 @@ NAMING = {
 }
 
 # The Alembic revision this code expects; a test checks it is the head of migrations/.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 # Every revision this code can upgrade from, oldest first.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 
 
 metadata = MetaData(naming_convention=NAMING)

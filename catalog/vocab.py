@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Any, Literal, get_args
 
 from catalog.errors import shorten
@@ -162,10 +163,25 @@ def alias_key(text: str) -> str:
     """Lookup key of a name: case and punctuation ignored, except between two digits.
 
     "LLaMA-2 70B", "llama2-70b" and "Llama 2 70B" all give "llama2-70b"; a decimal point stays
-    ("GPT-3 1.3B" -> "gpt3-1.3b"), so 1.3B and 13B never meet.
+    ("GPT-3 1.3B" -> "gpt3-1.3b"), so 1.3B and 13B never meet. Letters beyond ASCII count: accents
+    fold ("Tülu 3" -> "tulu3"), a Greek letter is spelled out ("PanGu-α" -> "pangualpha", as
+    "PanGu-Alpha"; "PanGu-Σ" -> "pangusigma"), and other scripts' letters are kept ("源2.0").
     """
-    low = text.lower()
+    low = text.lower() if text.isascii() else _fold(text)
     low = re.sub(r"(?<=\d)\s*\.\s*(?=\d)", "\x01", low)
-    low = re.sub(r"(?<=\d)[^0-9a-z\x01]+(?=\d)", "\x00", low)
-    low = re.sub(r"[^0-9a-z\x00\x01]+", "", low)
+    low = re.sub(r"(?<=\d)[^\w\x01]+(?=\d)|(?<=\d)_+(?=\d)", "\x00", low)
+    low = re.sub(r"[^\w\x00\x01]+|_+", "", low)
     return low.replace("\x00", "-").replace("\x01", ".")
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents dropped, Greek letters spelled out in Latin letters."""
+    letters = []
+    for char in unicodedata.normalize("NFKD", text.lower()):
+        if unicodedata.combining(char):
+            continue
+        if "\u0370" <= char <= "\u03ff" and char.isalpha():
+            letters.append(unicodedata.name(char, "").rsplit(" ", 1)[-1].lower())
+        else:
+            letters.append(char)
+    return "".join(letters)

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from catalog.queries import Filters, find_models
+from catalog.schema import SCHEMA_REVISION
 from tests.conftest import PG_URL
 
 TERMS = ["llama", "LLaMA 7", "a 7", "gpt-3", "gpt3", "t5", "7b", "-", ".", "(", "%", "_", "l_ama", "ll%65",
@@ -144,7 +145,7 @@ def test_postgresql_without_pg_trgm_scans_with_the_same_results(tmp_path: Path):
         engine = open_catalog(url.render_as_string(hide_password=False))
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'search%'")).scalar() == 0
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_REVISION
         assert _same_as_scan(engine)["llama"] == ["llama-65b", "llama-7b"]
         engine.dispose()
     finally:
