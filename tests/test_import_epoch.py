@@ -278,8 +278,8 @@ def test_real_epoch_file_report(run, db, ready):
         f"  warning: {REAL_FILE}:764 (FunSearch): Training dataset size (datapoints): '0.0' is not a plausible "
         "figure (it must be positive and finite): left unknown"]
     assert "organization kind unknown" not in result.stdout
-    assert "\n  matched 6 catalogue models, not written: 3 agreeing, 3 conflicting\n" \
-           "    agreeing: t5-11b, llama-65b, gpt-4\n" \
+    assert "\n  matched 7 catalogue models, not written: 4 agreeing, 3 conflicting\n" \
+           "    agreeing: t5-11b, llama-65b, alpaca-7b, gpt-4\n" \
            "    conflicting: gpt-3-175b (line 285, GPT-3 175B (davinci)): train_tokens catalogue 300B, Epoch 499B " \
            "(374B words / 0.75)\n" in result.stdout
     orgs = {row[0]: row for row in table_rows(db)["organizations"]}
@@ -348,3 +348,29 @@ def test_real_epoch_file_against_curated_data(run, monkeypatch):
     for model_id in ("llama-3-70b", "gemma-7b", "qwen2-72b"):
         assert model_id not in conflicting
         assert f" {model_id}," in agreeing
+
+
+def test_a_family_name_matches_the_member_of_that_size(run, tmp_path, monkeypatch):
+    """Epoch names some models by their family ("PanGu-α" for the 207B model, "Alpaca" for the 7B):
+    the member whose size agrees is matched, so no duplicate is added; Greek letters tell PanGu-α
+    from PanGu-Σ; a name with a parenthesis is not its family ("GPT-2 (fine-tuned with HYDRA)")."""
+    monkeypatch.setenv("LLMZOO_DATA", str(Path(__file__).resolve().parents[1] / "data"))
+    path = _epoch_csv(tmp_path, [
+        "PanGu-α,Language,Huawei Noah's Ark Lab,2021-04-25,2.07e11,,,Industry",
+        "PanGu-Σ,Language,Huawei Noah's Ark Lab,2023-03-20,1.085e12,,,Industry",
+        "Alpaca,Language,Stanford University,2023-03-13,7e9,,,Academia",
+        "Alpaca,Language,Stanford University,2023-03-13,7e9,,,Academia",
+        "GPT-2 (fine-tuned with HYDRA),Language,Acme Labs,2022-01-01,1.54e9,,,Academia",
+        "PanGu-α,Language,Huawei Noah's Ark Lab,2021-04-25,5e10,,,Industry",
+    ])
+    result = run("import", "--from", "epoch", str(path), "--dry-run")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "      line 5 (Alpaca): same model as line 4" in lines
+    assert "      line 7 (PanGu-α): same model as line 2" in lines
+    matched = next(line for line in lines if line.startswith("  matched "))
+    assert matched.startswith("  matched 3 catalogue models")
+    named = {line.split()[1] for line in lines if line.startswith("    conflicting: ")}
+    named |= set(next(line for line in lines if line.startswith("    agreeing: ")).split(": ")[1].split(", "))
+    assert named == {"pangu-alpha-200b", "pangu-sigma", "alpaca-7b"}
+    assert lines[-1] == "    would add: epoch-gpt-2-fine-tuned-with-hydra"

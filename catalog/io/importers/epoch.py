@@ -63,7 +63,7 @@ from catalog.records import (
     format_date,
     parse_date,
 )
-from catalog.schema import Alias, Model, Organization, Source
+from catalog.schema import Alias, Family, Model, Organization, Source
 from catalog.units import format_count, format_flop, parse_count
 from catalog.userdata import Changes, add_bundle, known_from_db
 from catalog.validation import alias_key, check_bundle
@@ -336,6 +336,7 @@ class _Catalogue:
     org_keys: dict[str, str]
     sources: set[str]
     epoch_sources: dict[str, str]
+    families: dict[str, list[str]]
 
     @classmethod
     def load(cls, engine: Engine) -> _Catalogue:
@@ -343,7 +344,7 @@ class _Catalogue:
             owner = {key: model_id for key, model_id in conn.execute(select(Alias.key, Alias.model_id))}
             figures = {r.id: r for r in conn.execute(select(
                 Model.id, Model.origin, Model.params, Model.train_tokens, Model.train_compute, Model.released,
-                Model.released_precision))}
+                Model.released_precision, Model.family_id))}
             org_keys: dict[str, str] = {}
             for org_id, name in conn.execute(select(Organization.id, Organization.name)):
                 org_keys.setdefault(alias_key(org_id), org_id)
@@ -352,7 +353,26 @@ class _Catalogue:
         curated = {model_id for model_id, row in figures.items() if row.origin == "curated"}
         epoch_sources = {url: source_id for source_id, url in sorted(sources.items())
                          if source_id.startswith("epoch-")}
-        return cls(owner, figures, curated, org_keys, set(sources), epoch_sources)
+        members: dict[str, list[str]] = {}
+        for model_id, row in figures.items():
+            if row.family_id:
+                members.setdefault(row.family_id, []).append(model_id)
+        with reading(engine) as conn:
+            families = {key: members.get(family_id, []) for family_id, name in conn.execute(
+                select(Family.id, Family.name)) for key in {alias_key(family_id), alias_key(name)}}
+        return cls(owner, figures, curated, org_keys, set(sources), epoch_sources, families)
+
+    def model_named(self, row: EpochRow) -> str | None:
+        """The model a row names: by its name, else the one member of the family it names whose
+        size agrees with the row's ("PanGu-α", 207B -> pangu-alpha-200b; "Alpaca", 7B -> alpaca-7b); the
+        name as written, not without its parentheses ("GPT-2 (fine-tuned with HYDRA)" is not GPT-2)."""
+        keys = name_keys(row.name)
+        model_id = next((self.owner[k] for k in keys if k in self.owner), None)
+        if model_id is not None or row.params is None:
+            return model_id
+        sized = {m for m in self.families.get(keys[0], ())
+                 if self.figures[m].params and _close(row.params, self.figures[m].params)}
+        return sized.pop() if len(sized) == 1 else None
 
 
 def name_keys(name: str) -> list[str]:
@@ -371,7 +391,7 @@ def _match(rows: list[EpochRow], catalogue: _Catalogue, result: EpochImport) -> 
             result.skipped[DUPLICATE].append(Skip(row.line, row.name, f"same model as line {first_line[key]}"))
             continue
         first_line[key] = row.line
-        model_id = next((catalogue.owner[k] for k in name_keys(row.name) if k in catalogue.owner), None)
+        model_id = catalogue.model_named(row)
         if model_id is None:
             to_add.append(row)
         else:
