@@ -1,19 +1,6 @@
-"""The catalogue as a static website: open it from disk or publish it anywhere, no server, no network.
+"""`build_site`: write the whole site into a folder, replacing an earlier build only when it is done.
 
-`build_site(engine, folder, filters)` writes:
-
-    index.html            every model in one table (sortable, searchable, filterable, paged in the
-                          browser from one JSON blob)
-    models/<id>.html      one page per model: every fact with its status and source, training data,
-                          parents and children, ancestry and descendant trees, the compute chart
-    datasets.html         every dataset; datasets/<id>.html lists the models trained on it
-    charts.html           the charts of catalog.charts, interactive (Vega-Lite)
-    tree.html             the evolutionary tree (catalog.charts.tree.chart_tree)
-    assets/               CSS, the site's scripts and the Vega / Vega-Lite / vega-embed bundle
-
-Everything is inside the folder. Catalogue text is HTML-escaped where it is written, and JSON
-inside <script> has `<`, `>` and `&` escaped, so no name can close a tag. Model pages are written
-in a streaming loop over batches of models, so 100k models build in constant memory per batch.
+The pages are described in catalog/site/__init__.py.
 """
 
 from __future__ import annotations
@@ -52,7 +39,7 @@ from catalog.records import DATE_FACTS, MODEL_FACTS, format_date
 from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
 from catalog.store import LIST_FACTS
 
-ASSETS = Path(__file__).parent / "site_assets"
+ASSETS = Path(__file__).parent / "assets"
 MARKER = ".llmzoo-site"
 BATCH = 500
 #: Nodes drawn in one ancestry or descendant tree on a model page; the rest are counted.
