@@ -100,11 +100,26 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
-    env.globals.update(human=human, page_name=page_name, legend=LEGEND)
+    env.globals.update(human=human, page_name=page_name, legend=LEGEND, source_link=source_link)
     env.filters.update(script_json=script_json, share=share_text, number=number_text, status_text=status_text,
                        fact_label=fact_label)
     env.tests["web_url"] = lambda url: safe_url(url) is not None
     return env
+
+
+def source_link(sources: Mapping[str, SourceDetail], source_id: str | None) -> Markup | str:
+    """A cited source as the pages show it (the `source_anchor` macro of _links.html); its bare id when
+    the source is not among `sources`, nothing without an id."""
+    if not source_id:
+        return ""
+    source = sources.get(source_id)
+    return source_id if source is None else _source_anchor(source_id, source["url"], source["title"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_anchor(source_id: str, url: str | None, title: str | None) -> Markup:
+    links: Any = environment().get_template("_links.html").module
+    return Markup(links.source_anchor(source_id, url, title))
 
 
 def render(template: str, title: str, root: str, scripts: Sequence[str] = (), **values: Any) -> str:
