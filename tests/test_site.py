@@ -340,3 +340,117 @@ def test_big_trees_are_cut_and_counted():
     root = TreeNode("base", "Base", None, children=[TreeNode(f"m{i}", f"M{i}", None, "fine-tune") for i in range(10)])
     text = tree_html(root, {}, limit=4)
     assert text.count("<li>") == 4 and '<li class="more">… and 7 more</li>' in text
+
+
+# --- a user model whose every text is an injection attempt -------------------------------------
+
+HOSTILE_NAME = "Evil <script>alert('name')</script> \"LM\" & 'x'"
+HOSTILE = {
+    "organizations": [{"id": "evil-lab", "name": "Evil \"Lab\" <script>alert('org')</script>", "kind": "academia"}],
+    "families": [{"id": "evil-fam", "name": "Fam <script>alert(\"fam\")</script> & 'co'", "org": "evil-lab"}],
+    "sources": [{"id": "evil-src", "url": "https://example.org/a?x=1&y=\"2\"'><script>alert('url')</script>",
+                 "title": "Title <script>alert('src')</script> \"q\"", "kind": "paper"}],
+    "models": [{
+        "id": "evil-lm", "name": HOSTILE_NAME, "org": "evil-lab", "family": "evil-fam", "source": "evil-src",
+        "aliases": ["<script>alert('alias')</script>", "o\"q'"],
+        "note": "note <script>alert('note')</script> \"quoted\" 'single' & amp",
+        "released": "2023-05-01", "arch": "causal-decoder", "params": "7B",
+        "train_tokens": {"value": "1T", "note": "</script><script>alert('fact')</script><!--"},
+        "license": {"value": "lic <b onmouseover=alert(1)>bold</b> \"x\""},
+        "parents": [{"model": "llama-7b", "relation": "fine-tune", "note": "<script>alert('parent')</script>"}],
+        "datasets": [{"dataset": "c4", "share": 0.5, "note": "<img src=x onerror=alert('dataset')>"}],
+    }],
+}
+
+
+class Elements(HTMLParser):
+    """Every element of a page with its attributes, and the text inside each <h1>, <title> and <li>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.texts: dict[str, list[str]] = {"h1": [], "title": [], "li": [], "p": []}
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+        if tag in self.texts:
+            self.texts[tag].append("")
+            self._open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self._open[-1] == tag:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for tag in self._open:
+            self.texts[tag][-1] += data
+
+
+def strings(value: object) -> set[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        return {value}
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return set().union(*(strings(v) for v in items))
+
+
+@pytest.fixture
+def hostile_site(run, tmp_path) -> Path:
+    import yaml
+
+    path = tmp_path / "hostile.yaml"
+    path.write_text(yaml.safe_dump(HOSTILE, sort_keys=False, allow_unicode=True))
+    result = run("add", str(path))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "site"
+    assert run("site", "build", "-o", str(out)).exit_code == 0
+    return out
+
+
+def test_a_hostile_user_model_is_text_on_every_page_kind(hostile_site):
+    """Names, notes, aliases, organization, family, source title and URL full of markup and quotes:
+    no page gains an element, an event attribute or a script, and each text reads back exactly."""
+    pages = sorted(hostile_site.rglob("*.html"))
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in text and "<img" not in text and "<b " not in text, page.name
+        parsed = Elements()
+        parsed.feed(text)
+        for tag, attrs in parsed.elements:
+            assert tag not in ("img", "b"), page.name
+            events = {a: v for a, v in attrs.items() if a.startswith("on")}
+            assert events in ({}, {"onsubmit": "return false"}), (page.name, tag, attrs)  # the search form's own
+            if tag == "script":  # only the site's own files and JSON data
+                assert attrs.get("src", "").startswith(("assets/", "../assets/")) or \
+                    attrs.get("type") == "application/json", (page.name, attrs)
+            if "script" in (attrs.get("href") or ""):  # the source's URL, whole inside its attribute
+                assert (tag, attrs["href"]) == ("a", HOSTILE["sources"][0]["url"]), (page.name, attrs)
+    model = Elements()
+    model.feed((hostile_site / "models" / "evil-lm.html").read_text(encoding="utf-8"))
+    assert model.texts["h1"] == [HOSTILE_NAME]
+    assert model.texts["title"] == [f"{HOSTILE_NAME} · llmzoo"]
+    assert "Also known as: <script>alert('alias')</script>, o\"q'" in model.texts["p"]
+    assert HOSTILE["models"][0]["note"] in model.texts["p"]
+    meta = next(p for p in model.texts["p"] if p.startswith("evil-lm · "))
+    assert meta == "evil-lm · Evil \"Lab\" <script>alert('org')</script> · family Fam <script>alert(\"fam\")" \
+                   "</script> & 'co' · user-added"
+    sources = [a for tag, a in model.elements if tag == "a" and a.get("class") == "source"]
+    assert HOSTILE["sources"][0]["url"] in {a["href"] for a in sources}  # the attribute holds the whole URL
+    parent = Elements()  # the parent lists it among its derivatives
+    parent.feed((hostile_site / "models" / "llama-7b.html").read_text(encoding="utf-8"))
+    assert f"{HOSTILE_NAME} evil-lm: fine-tune" in parent.texts["li"]
+    dataset = (hostile_site / "datasets" / "c4.html").read_text(encoding="utf-8")
+    assert 'href="../models/evil-lm.html">Evil &lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; &#34;LM&#34; ' \
+           '&amp; &#39;x&#39; <span class="id">evil-lm</span></a>' in dataset
+    rows = {r[0]: r for r in blob(hostile_site)["rows"]}  # the index: JSON inside <script>, read back exactly
+    assert rows["evil-lm"][1:5] == [HOSTILE_NAME, "<script>alert('alias')</script> o\"q'",
+                                    HOSTILE["organizations"][0]["name"], HOSTILE["families"][0]["name"]]
+    charts = [json.loads(text) for attrs, text in parse(hostile_site / "charts.html").scripts
+              if attrs.get("class") == "vega-spec"]
+    assert HOSTILE_NAME in strings(charts)  # the charts' data names it too
+    tree = [json.loads(text) for attrs, text in parse(hostile_site / "tree.html").scripts
+            if attrs.get("class") == "vega-spec"]
+    assert HOSTILE["families"][0]["name"] in strings(tree)
+    compute = (hostile_site / "assets" / "compute.js").read_text(encoding="utf-8")
+    assert "<" not in compute.removeprefix("window.LLMZOO_COMPUTE = ")
