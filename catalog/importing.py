@@ -12,7 +12,6 @@ import functools
 import json
 import math
 import multiprocessing
-import operator
 import os
 import sys
 import traceback
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 
 from catalog import rules
 from catalog.db import reading, writing
@@ -48,7 +47,7 @@ from catalog.records import (
     published_date,
 )
 from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
-from catalog.store import LIST_FACTS, TABLES, bundle_rows, insert_rows, model_rows
+from catalog.store import LIST_FACTS, TABLES, bundle_rows, model_rows, write_rows
 from catalog.store import store_value as _store_value
 from catalog.userdata import (
     CONFLICT_POLICIES,
@@ -707,7 +706,7 @@ class _Writer:
             self._sibling(item)
             for table, more in item.rows.items():
                 rows[table].extend(more if table is not Alias else [a for a in more if a not in item.held])
-        _write(self.conn, rows)
+        write_rows(self.conn, rows)
         for model_id, old in replaced.items():
             new = record_from_db(self.conn, model_id)
             if new == old:  # a no-op update
@@ -739,7 +738,7 @@ class _Writer:
         rows[Organization] = [{**r, "origin": "user"} for r in refs["organizations"].values()]
         rows[Family] = [{"id": r["id"], "name": r["name"], "org_id": r["org"], "note": r["note"], "origin": "user"}
                         for r in refs["families"].values()]
-        _write(self.conn, rows)
+        write_rows(self.conn, rows)
 
     def _remember(self, section: str, ids: list[str]) -> None:
         """Note ids known to be stored (a bounded cache that saves lookups of often-cited records)."""
@@ -862,7 +861,7 @@ class _Writer:
         errors = self._check_waiting() + self._check_siblings()
         if errors:
             raise DataError(list(dict.fromkeys(errors)))
-        _write(self.conn, {Alias: self.held})
+        write_rows(self.conn, {Alias: self.held})
 
     def _check_waiting(self) -> list[str]:
         """`check_bundle` on the models that waited, against the database that now holds the file."""
@@ -876,75 +875,6 @@ class _Writer:
         return [f"{self.where[model_id]}: {problem}" for members in self.siblings.values()
                 if len(members) > 1 and rules.any_sibling_problem(members)
                 for model_id, problem in rules.sibling_problems(members)]
-
-
-def _write(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
-    """`insert_rows`, without SQLAlchemy's per-row work on SQLite: one compiled INSERT per table,
-    run as executemany of tuples taken from the rows in C (itemgetter), then passed through the
-    bind processors of the columns that have one (dates, booleans, JSON, floats)."""
-    if conn.dialect.name == "postgresql":
-        copy_rows(conn, rows)
-        return
-    if conn.dialect.name != "sqlite":
-        insert_rows(conn, rows)
-        return
-    for table in TABLES:
-        if rows.get(table):
-            statement, values_of, processed = _compiled_insert(conn.dialect, table)
-            conn.exec_driver_sql(statement, [_processed(values_of(row), processed) for row in rows[table]]
-                                 if processed else [values_of(row) for row in rows[table]])
-
-
-def copy_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
-    """The rows into PostgreSQL through COPY (psycopg's `cursor.copy`), table by table, within the
-    import's transaction: one stream per table instead of a round trip per row. Values pass through
-    the columns' bind processors (JSON), as an INSERT would send them."""
-    cursor = cast(Any, conn.connection.driver_connection).cursor()
-    for table in [*TABLES, *(t for t in rows if t not in TABLES)]:  # parents first
-        if not rows.get(table):
-            continue
-        keys, values_of, processed = _copy_columns(conn.dialect, table, tuple(rows[table][0]))
-        mapped: Any = table.__table__  # type: ignore[attr-defined]  # an ORM class (a key of TABLES)
-        names = ", ".join(conn.dialect.identifier_preparer.quote(mapped.columns[k].name) for k in keys)
-        with cursor.copy(f"COPY {conn.dialect.identifier_preparer.format_table(mapped)} ({names}) "
-                         "FROM STDIN") as copy:
-            for row in rows[table]:
-                copy.write_row(_processed(values_of(row), processed) if processed else values_of(row))
-    cursor.close()
-
-
-@functools.lru_cache(maxsize=64)
-def _copy_columns(dialect: Any, table: Any, keys: tuple[str, ...]) -> tuple[tuple[str, ...], Any,
-                                                                              tuple[tuple[int, Any], ...]]:
-    """The columns a COPY of rows with these keys writes, a getter of their values, and the bind
-    processors of the columns that have one (position, processor)."""
-    columns = table.__table__.columns
-    keys = tuple(k for k in keys if k in columns)
-    getter = operator.itemgetter(*keys)
-    values_of = getter if len(keys) > 1 else lambda row: (getter(row),)
-    processors = [columns[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
-    return keys, values_of, tuple((i, p) for i, p in enumerate(processors) if p is not None)
-
-
-def _processed(values: tuple[Any, ...], processed: tuple[tuple[int, Any], ...]) -> tuple[Any, ...]:
-    out = list(values)
-    for index, process in processed:
-        out[index] = process(out[index])
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=32)
-def _compiled_insert(dialect: Any, table: Any) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]],
-                                                        tuple[tuple[int, Any], ...]]:
-    """The INSERT, a function giving a row's values in its order, and (position, bind processor)
-    of the columns that need one."""
-    compiled = insert(table).compile(dialect=dialect)
-    columns = table.__table__.columns
-    keys = compiled.positiontup or []
-    getter = operator.itemgetter(*keys)
-    values_of = getter if len(keys) > 1 else lambda row: (getter(row),)
-    processors = [columns[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
-    return str(compiled), values_of, tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
 
 class _DryRun(Exception):

@@ -239,7 +239,7 @@ def rederive(conn: Connection, model_ids: Iterable[str] | None = None) -> int:
 def _store_by_copy(conn: Connection, by_field: dict[str, list[dict[str, Any]]], rows: list[dict[str, Any]]) -> None:
     """PostgreSQL: the computed values COPYed into a temporary table, then one UPDATE ... FROM per
     field (an executemany of UPDATEs is a round trip per row there), and the provenance rows COPYed."""
-    from catalog.importing import copy_rows
+    from catalog.store import copy_rows
 
     cursor = cast(Any, conn.connection.driver_connection).cursor()
     quote = conn.dialect.identifier_preparer.quote
