@@ -10,10 +10,10 @@ cleared and computed again after every write: nothing computed is ever read back
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, literal_column, select, update
 
 from catalog.schema import ComputedFact, Lineage, Model, ModelFact
 from catalog.vocab import INHERITABLE_FACTS, KEEPING_RELATIONS, MODEL_FACTS, PRETRAIN_FACTS
@@ -140,8 +140,10 @@ def _closure(conn: Connection, ids: list[str], down: bool) -> set[str]:
     return found
 
 
-def _stated(conn: Connection, ids: list[str] | None) -> tuple[dict[str, Facts], dict[str, list[tuple[str, str]]]]:
-    """The stated FIELDS of these models (None: of every model), and their keeping parents."""
+def _stated(conn: Connection, ids: list[str] | None,
+            within: Any = None) -> tuple[dict[str, Facts], dict[str, list[tuple[str, str]]]]:
+    """The stated FIELDS of these models (None: of every model, or with `within`, of the models that
+    condition on the models table selects), and their keeping parents."""
     columns = [getattr(Model, name) for name in FIELDS]
     model_stmt = select(Model.id, Model.source_id, *columns)
     fact_stmt = select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status, ModelFact.method,
@@ -149,7 +151,12 @@ def _stated(conn: Connection, ids: list[str] | None) -> tuple[dict[str, Facts], 
     edge_stmt = select(Lineage.child_id, Lineage.parent_id, Lineage.relation).where(
         Lineage.relation.in_(KEEPING_RELATIONS))
     computed_stmt = select(ComputedFact.model_id, ComputedFact.field)
-    if ids is None:
+    if ids is None and within is not None:
+        chosen = select(Model.id).where(within)
+        rows, facts, edges, computed = (conn.execute(s).all() for s in (
+            model_stmt.where(within), fact_stmt.where(ModelFact.model_id.in_(chosen)),
+            edge_stmt.where(Lineage.child_id.in_(chosen)), computed_stmt.where(ComputedFact.model_id.in_(chosen))))
+    elif ids is None:
         rows, facts, edges, computed = (conn.execute(s).all() for s in (model_stmt, fact_stmt, edge_stmt,
                                                                         computed_stmt))
     else:
@@ -180,11 +187,27 @@ def _stated(conn: Connection, ids: list[str] | None) -> tuple[dict[str, Facts], 
     return stated, parents
 
 
+def _with_ancestors(conn: Connection, stated: dict[str, Facts], parents: dict[str, list[tuple[str, str]]]) -> None:
+    """Add the stated facts and keeping parents of every ancestor not yet in `stated`, level by level."""
+    wanted = sorted({p for links in parents.values() for p, _ in links} - stated.keys())
+    while wanted:
+        more, more_parents = _stated(conn, wanted)
+        stated.update(more)
+        parents.update(more_parents)
+        wanted = sorted({p for links in more_parents.values() for p, _ in links} - stated.keys())
+
+
 def _clear(conn: Connection, targets: list[str] | None) -> None:
     """Empty the computed facts of these models (None: of every model) and their columns."""
+    if targets is None:  # in SQL: the computed facts of a whole catalogue need not pass through memory
+        for name in conn.execute(select(ComputedFact.field).distinct()).scalars().all():
+            if name in MODEL_FACTS:
+                conn.execute(update(Model).where(Model.id.in_(
+                    select(ComputedFact.model_id).where(ComputedFact.field == name))).values({name: None}))
+        conn.execute(delete(ComputedFact))
+        return
     stmt = select(ComputedFact.model_id, ComputedFact.field)
-    rows = conn.execute(stmt).all() if targets is None else [
-        r for chunk in _chunks(targets) for r in conn.execute(stmt.where(ComputedFact.model_id.in_(chunk))).all()]
+    rows = [r for chunk in _chunks(targets) for r in conn.execute(stmt.where(ComputedFact.model_id.in_(chunk))).all()]
     by_field: dict[str, list[str]] = {}
     for model_id, name in rows:
         by_field.setdefault(name, []).append(model_id)
@@ -192,48 +215,92 @@ def _clear(conn: Connection, targets: list[str] | None) -> None:
         if name in MODEL_FACTS:
             for chunk in _chunks(ids):
                 conn.execute(update(Model).where(Model.id.in_(chunk)).values({name: None}))
-    if targets is None:
-        conn.execute(delete(ComputedFact))
-    else:
-        for chunk in _chunks(targets):
-            conn.execute(delete(ComputedFact).where(ComputedFact.model_id.in_(chunk)))
+    for chunk in _chunks(targets):
+        conn.execute(delete(ComputedFact).where(ComputedFact.model_id.in_(chunk)))
+
+
+REDERIVE_CHUNK = 10_000  # models resolved at a time: memory stays flat however large the catalogue
+
+
+def _pages(conn: Connection, size: int) -> Iterator[tuple[list[str], Any]]:
+    """Every model in pages of `size`, in table order on SQLite (rowid: the order of a plain scan),
+    by id elsewhere: (the page's ids, a condition on the models table that selects them)."""
+    key: Any = literal_column("models.rowid") if conn.dialect.name == "sqlite" else Model.id
+    last = None
+    while True:
+        stmt = select(key, Model.id).order_by(key).limit(size)
+        page = conn.execute(stmt if last is None else stmt.where(key > last)).all()
+        if not page:
+            return
+        within = key <= page[-1][0] if last is None else and_(key > last, key <= page[-1][0])
+        yield [row[1] for row in page], within
+        last = page[-1][0]
 
 
 def rederive(conn: Connection, model_ids: Iterable[str] | None = None) -> int:
     """Compute again the inherited and derived facts of these models and their descendants (None:
-    of the whole catalogue), inside the caller's transaction; returns how many facts were computed."""
+    of the whole catalogue), inside the caller's transaction; returns how many facts were computed.
+
+    The models are resolved REDERIVE_CHUNK at a time, each chunk with its ancestors, and written
+    before the next is read: memory does not grow with the catalogue."""
+    pages: Iterable[tuple[list[str], Any]]
     if model_ids is not None:
         ids = sorted(set(model_ids))
         if not ids:
             return 0
-        targets: list[str] | None = sorted(_closure(conn, ids, down=True))
+        targets = sorted(_closure(conn, ids, down=True))
+        _clear(conn, targets)
+        pages = [(chunk, None) for chunk in _chunks(targets, REDERIVE_CHUNK)]
     else:
-        targets = None
-    _clear(conn, targets)
-    if targets is None:
-        stated, parents = _stated(conn, None)
-        wanted: Iterable[str] = list(stated)
-    else:
-        stated, parents = _stated(conn, sorted(_closure(conn, targets, down=False)))
-        wanted = [t for t in targets if t in stated]
-    computed = resolve(stated, parents, wanted)
-    by_field: dict[str, list[dict[str, Any]]] = {}
-    rows = []
-    for model_id, facts in computed.items():
-        for name, fact in facts.items():
-            by_field.setdefault(name, []).append({"b_id": model_id, "b_value": fact["value"]})
-            rows.append({"model_id": model_id, "field": name, **{k: fact[k] for k in (
-                "source", "status", "method", "confidence", "note", "inherited_from", "rule")}})
-    for row in rows:
-        row["source_id"] = row.pop("source")
+        _clear(conn, None)
+        pages = _pages(conn, REDERIVE_CHUNK)
+    count = 0
+    for chunk, within in pages:
+        stated, parents = _stated(conn, None if within is not None else chunk, within)
+        _with_ancestors(conn, stated, parents)
+        count += _store(conn, resolve(stated, parents, [t for t in chunk if t in stated]))
+    return count
+
+
+def _store(conn: Connection, computed: dict[str, Facts]) -> int:
+    """Write computed facts: their values into the models' columns, their provenance as rows."""
+    rows = [{"model_id": model_id, "field": name, "source_id": fact["source"],
+             **{k: fact[k] for k in ("status", "method", "confidence", "note", "inherited_from", "rule")}}
+            for model_id, facts in computed.items() for name, fact in facts.items()]
     if conn.dialect.name == "postgresql":
+        by_field: dict[str, list[dict[str, Any]]] = {}
+        for model_id, facts in computed.items():
+            for name, fact in facts.items():
+                by_field.setdefault(name, []).append({"b_id": model_id, "b_value": fact["value"]})
         _store_by_copy(conn, by_field, rows)
         return len(rows)
-    for name, values in by_field.items():
-        conn.execute(update(Model).where(Model.id == bindparam("b_id")).values({name: bindparam("b_value")}), values)
-    for start in range(0, len(rows), 5000):
-        conn.execute(insert(ComputedFact), rows[start:start + 5000])
+    by_fields: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for model_id, facts in computed.items():  # one UPDATE per model, grouped by the fields it sets
+        by_fields.setdefault(tuple(facts), []).append((*(fact["value"] for fact in facts.values()), model_id))
+    for fields, values in by_fields.items():
+        _update_models(conn, fields, values)
+    from catalog.store import write_rows
+
+    write_rows(conn, {ComputedFact: rows})
     return len(rows)
+
+
+def _update_models(conn: Connection, fields: tuple[str, ...], values: list[tuple[Any, ...]]) -> None:
+    """UPDATE models SET these fields WHERE id, for rows of (their values..., id): on SQLite one
+    compiled statement run as executemany of tuples (the columns' bind processors applied)."""
+    stmt = update(Model).where(Model.id == bindparam("b_id")).values(
+        {name: bindparam(f"b_{i}") for i, name in enumerate(fields)})
+    if conn.dialect.name != "sqlite":
+        conn.execute(stmt, [{"b_id": v[-1], **{f"b_{i}": x for i, x in enumerate(v[:-1])}} for v in values])
+        return
+    compiled = stmt.compile(dialect=conn.dialect)
+    columns = Model.__table__.columns
+    processors = [columns[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in fields]
+    if any(processors):
+        values = [(*(v if p is None else p(v) for v, p in zip(row[:-1], processors, strict=True)), row[-1])
+                  for row in values]
+    order = [int(key[2:]) if key != "b_id" else len(fields) for key in compiled.positiontup or []]
+    conn.exec_driver_sql(str(compiled), [tuple(row[i] for i in order) for row in values])
 
 
 def _store_by_copy(conn: Connection, by_field: dict[str, list[dict[str, Any]]], rows: list[dict[str, Any]]) -> None:
