@@ -10,7 +10,8 @@ cleared and computed again after every write: nothing computed is ever read back
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import operator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Connection, and_, bindparam, delete, literal_column, select, update
@@ -25,17 +26,20 @@ DERIVES_WINDOW = "context_window" in MODEL_FACTS
 # Every fact the rule reads or writes.
 FIELDS = tuple(dict.fromkeys([*INHERITABLE_FACTS, *PRETRAIN_FACTS, *PRETRAIN_FACTS.values(), *WINDOW_FROM,
                               *(["context_window"] if DERIVES_WINDOW else [])]))
+_FIELD_SET = frozenset(FIELDS)
 
 
 def resolve(stated: Mapping[str, Facts], parents: Mapping[str, Sequence[tuple[str, str]]],
-            targets: Iterable[str]) -> dict[str, Facts]:
+            targets: Iterable[str], known: Mapping[str, Facts] | None = None) -> dict[str, Facts]:
     """{model: {field: fact}} of the facts computed for `targets` (those not stated).
 
     `stated` holds every model's own facts (targets and their ancestors); `parents` the
     (parent, relation) pairs of each model. A computed fact has `status` inherited (with
     `inherited_from`, the model that states it) or derived (the context window), and `rule`.
+    `known` may give the effective facts (own and computed) of ancestors already worked out: their
+    own ancestors are then not needed (`stated` and `parents` still hold them, for their own stage).
     """
-    memo: dict[str, Facts] = {}
+    memo: dict[str, Facts] = dict(known or {})
     out: dict[str, Facts] = {}
     for model in targets:
         effective = _effective(model, stated, parents, memo)
@@ -90,13 +94,13 @@ def _combine(model: str, stated: Mapping[str, Facts], parents: Mapping[str, Sequ
              memo: dict[str, Facts]) -> Facts:
     own = stated.get(model, {})
     facts = dict(own)
-    keeping = [p for p in _keeping(parents, model) if p in memo]
-    for name in INHERITABLE_FACTS:
+    keeping = [p for p in _keeping(parents, model) if p in memo] if model in parents else []
+    for name in INHERITABLE_FACTS if keeping else ():  # without a parent that keeps, nothing is inherited
         if name not in own:
             found = _agreed([(memo[p][name], p) for p in keeping if _passes(memo[p].get(name))])
             if found:
                 facts[name] = found
-    for pretrain_name, stage in PRETRAIN_FACTS.items():
+    for pretrain_name, stage in PRETRAIN_FACTS.items() if keeping else ():
         if pretrain_name not in own:
             candidates = []
             for p in keeping:
@@ -140,51 +144,69 @@ def _closure(conn: Connection, ids: list[str], down: bool) -> set[str]:
     return found
 
 
-def _stated(conn: Connection, ids: list[str] | None,
-            within: Any = None) -> tuple[dict[str, Facts], dict[str, list[tuple[str, str]]]]:
-    """The stated FIELDS of these models (None: of every model, or with `within`, of the models that
-    condition on the models table selects), and their keeping parents."""
+def _read(conn: Connection, ids: list[str] | None, within: Any = None) -> tuple[Any, ...]:
+    """The stored rows the rule reads of these models (None: of every model, or with `within`, of the
+    models that condition on the models table selects): (id, source, FIELDS...) of each model, the
+    provenance of their FIELDS, their keeping edges and their computed facts (with provenance)."""
     columns = [getattr(Model, name) for name in FIELDS]
     model_stmt = select(Model.id, Model.source_id, *columns)
     fact_stmt = select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status, ModelFact.method,
                        ModelFact.confidence, ModelFact.note).where(ModelFact.field.in_(FIELDS))
     edge_stmt = select(Lineage.child_id, Lineage.parent_id, Lineage.relation).where(
         Lineage.relation.in_(KEEPING_RELATIONS))
-    computed_stmt = select(ComputedFact.model_id, ComputedFact.field)
+    computed_stmt = select(ComputedFact.model_id, ComputedFact.field, ComputedFact.source_id, ComputedFact.status,
+                           ComputedFact.method, ComputedFact.confidence, ComputedFact.note,
+                           ComputedFact.inherited_from, ComputedFact.rule)
     if ids is None and within is not None:
         chosen = select(Model.id).where(within)
-        rows, facts, edges, computed = (conn.execute(s).all() for s in (
+        return tuple(conn.execute(s).all() for s in (
             model_stmt.where(within), fact_stmt.where(ModelFact.model_id.in_(chosen)),
             edge_stmt.where(Lineage.child_id.in_(chosen)), computed_stmt.where(ComputedFact.model_id.in_(chosen))))
-    elif ids is None:
-        rows, facts, edges, computed = (conn.execute(s).all() for s in (model_stmt, fact_stmt, edge_stmt,
-                                                                        computed_stmt))
-    else:
-        rows, facts, edges, computed = [], [], [], []
-        for chunk in _chunks(ids):
-            rows += conn.execute(model_stmt.where(Model.id.in_(chunk))).all()
-            facts += conn.execute(fact_stmt.where(ModelFact.model_id.in_(chunk))).all()
-            edges += conn.execute(edge_stmt.where(Lineage.child_id.in_(chunk))).all()
-            computed += conn.execute(computed_stmt.where(ComputedFact.model_id.in_(chunk))).all()
-    skip = set(map(tuple, computed))  # an ancestor's computed values are computed again, not read as stated
-    provenance = {(m, f): {"source": s, "status": st, "method": me, "confidence": c, "note": n}
-                  for m, f, s, st, me, c, n in facts}
-    stated: dict[str, Facts] = {}
-    for row in rows:
-        model_id, source = row[0], row[1]
-        own: Facts = {}
-        for name, value in zip(FIELDS, row[2:], strict=True):
-            if (model_id, name) in skip:
-                continue
-            prov = provenance.get((model_id, name))
-            if value is not None or prov is not None:
-                own[name] = {"value": value, **(prov or {"source": source, "status": "reported", "method": None,
-                                                         "confidence": None, "note": None})}
-        stated[model_id] = own
+    if ids is None:
+        return tuple(conn.execute(s).all() for s in (model_stmt, fact_stmt, edge_stmt, computed_stmt))
+    rows: list[Any] = []
+    facts: list[Any] = []
+    edges: list[Any] = []
+    computed: list[Any] = []
+    for chunk in _chunks(ids):
+        rows += conn.execute(model_stmt.where(Model.id.in_(chunk))).all()
+        facts += conn.execute(fact_stmt.where(ModelFact.model_id.in_(chunk))).all()
+        edges += conn.execute(edge_stmt.where(Lineage.child_id.in_(chunk))).all()
+        computed += conn.execute(computed_stmt.where(ComputedFact.model_id.in_(chunk))).all()
+    return rows, facts, edges, computed
+
+
+def _by_model(facts: Iterable[Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{model: {field: provenance}} of provenance rows (model, field, source, status, method, confidence, note)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for m, f, s, st, me, c, n in facts:
+        out.setdefault(m, {})[f] = {"source": s, "status": st, "method": me, "confidence": c, "note": n}
+    return out
+
+
+def _own_facts(rows: Sequence[Any], facts: Iterable[Any], computed: Iterable[Any]) -> dict[str, Facts]:
+    """Each model's stated facts: its columns and provenance, its computed facts left out (an
+    ancestor's computed values are computed again, not read as stated)."""
+    provenance = _by_model(facts)
+    skip: dict[str, set[str]] = {}
+    for row in computed:
+        skip.setdefault(row[0], set()).add(row[1])
+    return {row[0]: _own(row[1], row[2:], provenance.get(row[0]), skip.get(row[0])) for row in rows}
+
+
+def _edges(edges: Iterable[Any]) -> dict[str, list[tuple[str, str]]]:
     parents: dict[str, list[tuple[str, str]]] = {}
     for child, parent, relation in edges:
         parents.setdefault(child, []).append((parent, relation))
-    return stated, parents
+    return parents
+
+
+def _stated(conn: Connection, ids: list[str] | None,
+            within: Any = None) -> tuple[dict[str, Facts], dict[str, list[tuple[str, str]]]]:
+    """The stated FIELDS of these models (None: of every model, or with `within`, of the models that
+    condition on the models table selects), and their keeping parents."""
+    rows, facts, edges, computed = _read(conn, ids, within)
+    return _own_facts(rows, facts, computed), _edges(edges)
 
 
 def _with_ancestors(conn: Connection, stated: dict[str, Facts], parents: dict[str, list[tuple[str, str]]]) -> None:
@@ -217,6 +239,80 @@ def _clear(conn: Connection, targets: list[str] | None) -> None:
                 conn.execute(update(Model).where(Model.id.in_(chunk)).values({name: None}))
     for chunk in _chunks(targets):
         conn.execute(delete(ComputedFact).where(ComputedFact.model_id.in_(chunk)))
+
+
+def derive_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
+    """Models about to be written get their computed facts before the INSERT: the values in their
+    model rows, the provenance as ComputedFact rows in `rows` (what `rederive` would compute once
+    they are stored, without writing each model twice). Their ancestors outside `rows` are read from
+    the database with their computed facts, which every write keeps current; a parent not stored yet
+    gives nothing, and the caller rederives the stored descendants of these models once they are
+    written (`stored_descendants`)."""
+    models = rows[Model]
+    written = {model["id"] for model in models}
+    provenance = _by_model((f["model_id"], f["field"], f["source_id"], f["status"], f["method"], f["confidence"],
+                            f["note"]) for f in rows.get(ModelFact, ()) if f["field"] in _FIELD_SET)
+    values_of = operator.itemgetter(*FIELDS)
+    stated = {model["id"]: _own(model["source_id"], values_of(model), provenance.get(model["id"]), None)
+              for model in models}
+    parents: dict[str, list[tuple[str, str]]] = {}
+    for link in rows.get(Lineage, ()):
+        if link["relation"] in KEEPING_RELATIONS:
+            parents.setdefault(link["child_id"], []).append((link["parent_id"], link["relation"]))
+    outside = sorted({p for links in parents.values() for p, _ in links} - written)
+    known = _stored_effective(conn, outside, stated, parents) if outside else {}
+    computed = resolve(stated, parents, [model["id"] for model in models], known)
+    extra = rows.setdefault(ComputedFact, [])
+    for model in models:
+        for name, fact in computed.get(model["id"], {}).items():
+            model[name] = fact["value"]
+            extra.append({"model_id": model["id"], "field": name, "source_id": fact["source"],
+                          **{k: fact[k] for k in ("status", "method", "confidence", "note", "inherited_from", "rule")}})
+
+
+def _own(source: str, values: Sequence[Any], provenance: Mapping[str, dict[str, Any]] | None,
+         skip: Collection[str] | None) -> Facts:
+    """A model's stated FIELDS from its column values and the provenance of its facts."""
+    own: Facts = {}
+    if not provenance and not skip:  # the usual model: every fact it has is reported by its own source
+        for name, value in zip(FIELDS, values, strict=True):
+            if value is not None:
+                own[name] = {"value": value, "source": source, "status": "reported", "method": None,
+                             "confidence": None, "note": None}
+        return own
+    for name, value in zip(FIELDS, values, strict=True):
+        if skip and name in skip:
+            continue
+        prov = provenance.get(name) if provenance else None
+        if prov is not None:
+            own[name] = {"value": value, **prov}
+        elif value is not None:
+            own[name] = {"value": value, "source": source, "status": "reported", "method": None,
+                         "confidence": None, "note": None}
+    return own
+
+
+def _stored_effective(conn: Connection, ids: list[str], stated: dict[str, Facts],
+                      parents: dict[str, list[tuple[str, str]]]) -> dict[str, Facts]:
+    """The effective facts (own and computed, as stored) of these stored models; their own facts
+    and keeping parents are added to `stated` and `parents`."""
+    rows, facts, edges, computed = _read(conn, ids)
+    own = _own_facts(rows, facts, computed)
+    stated.update(own)
+    parents.update(_edges(edges))
+    effective = {model_id: dict(facts) for model_id, facts in own.items()}
+    values = {row[0]: row[2:] for row in rows}
+    position = {name: i for i, name in enumerate(FIELDS)}
+    for m, f, s, st, me, c, n, i, r in computed:
+        if f in position:
+            effective[m][f] = {"value": values[m][position[f]], "source": s, "status": st, "method": me,
+                               "confidence": c, "note": n, "inherited_from": i, "rule": r}
+    return effective
+
+
+def stored_descendants(conn: Connection, model_ids: list[str]) -> list[str]:
+    """The stored models below these over keeping relations, these excluded (in id order)."""
+    return sorted(_closure(conn, model_ids, down=True) - set(model_ids))
 
 
 REDERIVE_CHUNK = 10_000  # models resolved at a time: memory stays flat however large the catalogue
