@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, select
 from catalog import rules
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError, header_problems, shorten, unknown_keys
-from catalog.inheritance import derive_rows, rederive, stored_descendants
+from catalog.inheritance import RecentFacts, derive_rows, rederive, stored_descendants
 from catalog.loading import Bundle, format_loc
 from catalog.records import (
     DATE_FACTS,
@@ -678,6 +678,8 @@ class _Writer:
         self.met: set[str] = set()  # models stored before the import that the file names
         self.today = dt.date.today()
         self.rows = 0  # rows of the file handled so far
+        self.recent = RecentFacts()  # effective facts of the last models written, for `derive_rows`
+        self.unmet: set[str] = set()  # models named as parents before they were stored
         changes.other.update({section: 0 for section in _REF_TABLES})
 
     def add(self, batch: _Batch) -> None:
@@ -708,7 +710,7 @@ class _Writer:
             for table, more in item.rows.items():
                 rows[table].extend(more if table is not Alias else [a for a in more if a not in item.held])
         if rows[Model]:
-            derive_rows(self.conn, rows)  # the computed columns go in with the rows (after the records were taken)
+            derive_rows(self.conn, rows, self.recent)  # computed columns go in with the rows (records taken above)
         write_rows(self.conn, rows)
         for model_id, old in replaced.items():
             new = record_from_db(self.conn, model_id)
@@ -717,8 +719,11 @@ class _Writer:
                 self.changes.unchanged.append(model_id)
             else:
                 record_history(self.conn, model_id, old, new, "import")
-        below = stored_descendants(self.conn, list(planned))  # children written before their parent, or of a
-        if below:  # replaced model: computed again now that it is stored
+        # a stored model below one of this batch (written before its parent, or a child of a replaced
+        # model) is computed again now; only a model named as a parent before it was stored can have one
+        below = stored_descendants(self.conn, [m for m in planned if m in self.unmet or m in replaced])
+        if below:
+            self.recent.forget()
             rederive(self.conn, below)
 
     def _store_refs(self, refs: dict[str, dict[str, Any]]) -> None:
@@ -807,6 +812,8 @@ class _Writer:
             for ref in set(refs) - found:
                 for item in refs[ref]:
                     item.waits = True
+                if section == "models":
+                    self.unmet.add(ref)
         self._parent_dates(planned, list(wanted["models"]))
 
     def _parent_dates(self, planned: dict[str, _Planned], stored: list[str]) -> None:

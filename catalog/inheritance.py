@@ -241,13 +241,35 @@ def _clear(conn: Connection, targets: list[str] | None) -> None:
         conn.execute(delete(ComputedFact).where(ComputedFact.model_id.in_(chunk)))
 
 
-def derive_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
+class RecentFacts:
+    """The effective facts of the models a bulk write wrote or read last (at most LIMIT, the oldest
+    forgotten first), for `derive_rows`: a parent is most often a model written shortly before. The
+    writer forgets them all when it rederives stored models, whose facts may then change."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[Facts, Facts, list[tuple[str, str]]]] = {}
+
+    def add(self, model_id: str, effective: Facts, own: Facts, links: list[tuple[str, str]]) -> None:
+        """Remember one model: its effective facts, its own, its keeping parents."""
+        self.entries.pop(model_id, None)
+        self.entries[model_id] = (effective, own, links)
+        if len(self.entries) > self.LIMIT:
+            del self.entries[next(iter(self.entries))]
+
+    def forget(self) -> None:
+        """Forget every model."""
+        self.entries.clear()
+
+
+def derive_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]], recent: RecentFacts | None = None) -> None:
     """Models about to be written get their computed facts before the INSERT: the values in their
     model rows, the provenance as ComputedFact rows in `rows` (what `rederive` would compute once
-    they are stored, without writing each model twice). Their ancestors outside `rows` are read from
-    the database with their computed facts, which every write keeps current; a parent not stored yet
-    gives nothing, and the caller rederives the stored descendants of these models once they are
-    written (`stored_descendants`)."""
+    they are stored, without writing each model twice). Their ancestors outside `rows` come from
+    `recent` or are read from the database with their computed facts, which every write keeps
+    current; a parent not stored yet gives nothing, and the caller rederives the stored descendants
+    of these models once they are written (`stored_descendants`)."""
     models = rows[Model]
     written = {model["id"] for model in models}
     provenance = _by_model((f["model_id"], f["field"], f["source_id"], f["status"], f["method"], f["confidence"],
@@ -259,15 +281,33 @@ def derive_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> Non
     for link in rows.get(Lineage, ()):
         if link["relation"] in KEEPING_RELATIONS:
             parents.setdefault(link["child_id"], []).append((link["parent_id"], link["relation"]))
-    outside = sorted({p for links in parents.values() for p, _ in links} - written)
-    known = _stored_effective(conn, outside, stated, parents) if outside else {}
+    known: dict[str, Facts] = {}
+    outside = []
+    for parent in sorted({p for links in parents.values() for p, _ in links} - written):
+        hit = recent.entries.get(parent) if recent is not None else None
+        if hit is None:
+            outside.append(parent)
+            continue
+        known[parent], stated[parent], links = hit
+        if links:
+            parents[parent] = links
+    if outside:
+        read = _stored_effective(conn, outside, stated, parents)
+        known.update(read)
+        if recent is not None:
+            for parent, effective in read.items():
+                recent.add(parent, effective, stated[parent], parents.get(parent, []))
     computed = resolve(stated, parents, [model["id"] for model in models], known)
     extra = rows.setdefault(ComputedFact, [])
     for model in models:
-        for name, fact in computed.get(model["id"], {}).items():
+        model_id = model["id"]
+        mine = computed.get(model_id, {})
+        for name, fact in mine.items():
             model[name] = fact["value"]
-            extra.append({"model_id": model["id"], "field": name, "source_id": fact["source"],
+            extra.append({"model_id": model_id, "field": name, "source_id": fact["source"],
                           **{k: fact[k] for k in ("status", "method", "confidence", "note", "inherited_from", "rule")}})
+        if recent is not None:
+            recent.add(model_id, {**stated[model_id], **mine}, stated[model_id], parents.get(model_id, []))
 
 
 def _own(source: str, values: Sequence[Any], provenance: Mapping[str, dict[str, Any]] | None,
