@@ -982,33 +982,49 @@ def _big_cache(conn: Connection) -> Iterator[None]:
 # Indexes that the import itself needs (to delete a replaced model, to find a model's children).
 _IMPORT_INDEXES = ("ix_aliases_model_id", "ix_lineage_parent_id")
 _BULK_TABLES = ("models", "model_facts", "model_datasets", "lineage")
+_PG_BULK_TABLES = ("aliases", "model_facts", "model_datasets", "lineage", "computed_facts")
 _BYTES_PER_MODEL = 1000  # about what a model takes in an export file
 
 
 @contextmanager
 def _bulk_indexes(conn: Connection, path: Path) -> Iterator[None]:
-    """When a SQLite catalogue is about to grow more than twofold, drop the secondary indexes the
-    import does not use and build them again at the end: sorting once beats updating a dozen
-    B-trees per row. Within the transaction, so an interrupted import leaves them as they were."""
-    if conn.dialect.name != "sqlite" or not path.is_file():
+    """When a catalogue is about to grow more than twofold, drop the secondary indexes the import
+    does not use and build them again at the end: sorting once beats updating a dozen B-trees (and
+    on PostgreSQL the trigram GIN index of the aliases) per row. Within the transaction, so an
+    interrupted import leaves them as they were. On PostgreSQL only the tables that the import's
+    snapshot of the catalogue as it was (its second connection) never reads: dropping an index
+    locks its table until commit."""
+    if conn.dialect.name not in ("sqlite", "postgresql") or not path.is_file():
         yield
         return
-    stored = conn.exec_driver_sql("SELECT max(rowid) FROM models").scalar() or 0
-    if path.stat().st_size / _BYTES_PER_MODEL < stored:
+    sqlite = conn.dialect.name == "sqlite"
+    stored = conn.exec_driver_sql("SELECT max(rowid) FROM models" if sqlite else "SELECT count(*) FROM models").scalar()
+    if path.stat().st_size / _BYTES_PER_MODEL < (stored or 0):
         yield
         return
-    found = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
-        f"({', '.join('?' * len(_BULK_TABLES))})", _BULK_TABLES).all()
+    if sqlite:
+        found = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
+            f"({', '.join('?' * len(_BULK_TABLES))})", _BULK_TABLES).all()
+    else:
+        found = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(%(t)s) "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
+            {"t": list(_PG_BULK_TABLES)}).all()
     indexes = [(name, sql) for name, sql in found if name not in _IMPORT_INDEXES]
+    quote = conn.dialect.identifier_preparer.quote
     for name, _sql in indexes:
-        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
     from catalog.search import bulk_search_index
 
     with bulk_search_index(conn):  # the substring index too: rebuilt once at the end
         yield
+    if not sqlite and indexes:  # PostgreSQL builds no index on a table with foreign-key checks pending:
+        conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")  # they run now rather than at commit
     for _name, sql in indexes:
         conn.exec_driver_sql(sql)
+    if not sqlite and indexes:
+        conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
 
 
 _PARALLEL_BYTES = 16 * 2**20  # from this size on, a second process reads while this one writes
