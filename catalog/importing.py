@@ -552,6 +552,7 @@ class _Planned:
     record: ModelRecord | None = None
     waits: bool = False
     held: list[dict[str, Any]] = field(default_factory=list)
+    suspect: bool = False  # a rule of the model alone finds a problem (`_suspect`, worked out by the reader)
 
 
 @dataclass
@@ -565,13 +566,42 @@ class _Batch:
     read: int
     rows: int
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (from the reading process to the writing one) as columns: each table's rows in one
+        list, the model rows without their empty facts (a hundred keys a model, mostly None); the
+        models rebuilt on arrival. Unpickling had become a sixth of the writing process's time."""
+        tables: dict[type, list[dict[str, Any]]] = {table: [] for table in (Model, ModelFact, Alias, Lineage,
+                                                                             ModelDataset)}
+        counts = []
+        for item in self.planned:
+            counts.append(tuple(len(item.rows[table]) for table in tables))
+            for table, rows in tables.items():
+                rows.extend(item.rows[table])
+        tables[Model] = [{k: v for k, v in model.items() if v is not None or k not in _NO_FACTS}
+                         for model in tables[Model]]
+        items = [(item.where, item.record, item.waits, item.held, item.suspect) for item in self.planned]
+        return {**self.__dict__, "planned": (list(tables), list(tables.values()), counts, items)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        tables, columns, counts, items = state["planned"]
+        columns[0] = [{**_NO_FACTS, **model} for model in columns[0]]
+        starts = [0] * len(tables)
+        planned = []
+        for (where, record, waits, held, suspect), count in zip(items, counts, strict=True):
+            rows = {}
+            for index, table in enumerate(tables):
+                rows[table] = columns[index][starts[index]:starts[index] + count[index]]
+                starts[index] += count[index]
+            planned.append(_Planned(where, rows, record, waits, held, suspect))
+        self.__dict__.update({**state, "planned": planned})
+
 
 class _Reader:
     """Rows to planned models and supporting records: parsing, per-record validation and source URL
     mapping, in file order (a row sees the sources defined by the rows before it). No database."""
 
-    def __init__(self, path: Path, fmt: str, url_ids: dict[str, str]) -> None:
-        self.path, self.url_ids = path, url_ids
+    def __init__(self, path: Path, fmt: str, url_ids: dict[str, str], today: dt.date | None = None) -> None:
+        self.path, self.url_ids, self.today = path, url_ids, today or dt.date.today()
         self.memo = _FactMemo() if fmt == "csv" else None  # CSV cells are text: conversions can be reused
         self.known = None if fmt == "csv" else import_columns()  # CSV columns are checked once, in the header
         self.valid: dict[tuple[Any, ...], dict[str, Any] | DatasetRecord] = {}
@@ -599,9 +629,12 @@ class _Reader:
 
     def _plan(self, row: dict[str, Any], where: str, problems: list[str]) -> _Planned | None:
         try:
-            return _Planned(where, _plain_model(row, self.url_ids, self.memo))
+            rows = _plain_model(row, self.url_ids, self.memo)
         except (_NotPlain, ValueError):
             pass
+        else:  # the per-model rules run here, in the reading process, rather than in the writing one
+            suspect = _suspect(rows[Model][0], rows[Lineage], rows[ModelDataset], self.today)
+            return _Planned(where, rows, suspect=suspect)
         data = _record_data(row, self.url_ids, where, problems)
         if data is None:
             return None
@@ -702,8 +735,7 @@ class _Writer:
         self._cycles(planned)
         rows: dict[type, list[dict[str, Any]]] = {table: [] for table in TABLES}
         for item in planned.values():
-            model = item.rows[Model][0]
-            if item.waits or _suspect(model, item.rows[Lineage], item.rows[ModelDataset], self.today):
+            if item.waits or item.suspect:
                 self.waiting.append((item.where, item.record or _record_from_rows(item.rows)))
             self.held.extend(item.held)
             self._sibling(item)
@@ -952,7 +984,7 @@ def import_export(engine: Engine, path: Path, fmt: str | None = None, on_conflic
             url_ids = {url: sid for sid, url in conn.execute(select(Source.id, Source.url))}
             writer = _Writer(conn, before, on_conflict, changes)
             with _bulk_indexes(conn, path):
-                for batch in _read(path, fmt, url_ids):
+                for batch in _read(path, fmt, url_ids, writer.today):
                     writer.add(batch)
                     if progress is not None:
                         progress(batch.read, writer.rows)
@@ -1030,25 +1062,25 @@ def _bulk_indexes(conn: Connection, path: Path) -> Iterator[None]:
 _PARALLEL_BYTES = 16 * 2**20  # from this size on, a second process reads while this one writes
 
 
-def _read(path: Path, fmt: str, url_ids: dict[str, str]) -> Iterator[_Batch]:
+def _read(path: Path, fmt: str, url_ids: dict[str, str], today: dt.date) -> Iterator[_Batch]:
     """The file's batches, read here, or for a big file on Linux with two cores or more by a forked
     second process (parsing and validating take about as long as writing, so the two overlap)."""
     if sys.platform == "linux" and (os.cpu_count() or 1) > 1 and path.is_file() \
             and path.stat().st_size >= _PARALLEL_BYTES:
-        yield from _read_in_child(path, fmt, url_ids)
+        yield from _read_in_child(path, fmt, url_ids, today)
         return
-    reader = _Reader(path, fmt, url_ids)
+    reader = _Reader(path, fmt, url_ids, today)
     for rows in _batches(iter_rows(path, fmt, reader.at), IMPORT_BATCH):
         yield reader.batch(rows)
 
 
-def _read_in_child(path: Path, fmt: str, url_ids: dict[str, str]) -> Iterator[_Batch]:
+def _read_in_child(path: Path, fmt: str, url_ids: dict[str, str], today: dt.date) -> Iterator[_Batch]:
     # fork, not spawn: a spawned child re-runs the caller's main module, which a script calling the
     # library without `if __name__ == "__main__"` does not survive. The child never touches the
     # database connections it inherits, and leaves with os._exit, which closes none of them.
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_reading_process, args=(path, fmt, url_ids, send, receive), daemon=True)
+    child = context.Process(target=_reading_process, args=(path, fmt, url_ids, today, send, receive), daemon=True)
     child.start()
     send.close()  # so that the child's writes fail (and it ends) if this process dies
     try:
@@ -1073,10 +1105,11 @@ def _read_in_child(path: Path, fmt: str, url_ids: dict[str, str]) -> Iterator[_B
             child.terminate()
 
 
-def _reading_process(path: Path, fmt: str, url_ids: dict[str, str], send: Any, receive: Any) -> None:
+def _reading_process(path: Path, fmt: str, url_ids: dict[str, str], today: dt.date, send: Any,
+                     receive: Any) -> None:
     """The second process: send each batch, then None, or what went wrong."""
     receive.close()  # only the importing process reads: if it dies, sending fails and this process ends
-    reader = _Reader(path, fmt, url_ids)
+    reader = _Reader(path, fmt, url_ids, today)
     try:
         for rows in _batches(iter_rows(path, fmt, reader.at), IMPORT_BATCH):
             send.send(reader.batch(rows))
