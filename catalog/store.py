@@ -166,7 +166,7 @@ def copy_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
 
 @functools.lru_cache(maxsize=64)
 def _copy_columns(dialect: Any, table: Any, keys: tuple[str, ...]) -> tuple[tuple[str, ...], Any,
-                                                                              tuple[tuple[int, Any], ...]]:
+                                                                              tuple[tuple[int, Any, bool], ...]]:
     """The columns a COPY of rows with these keys writes, a getter of their values, and the bind
     processors of the columns that have one (position, processor)."""
     columns = table.__table__.columns
@@ -174,19 +174,28 @@ def _copy_columns(dialect: Any, table: Any, keys: tuple[str, ...]) -> tuple[tupl
     getter = operator.itemgetter(*keys)
     values_of = getter if len(keys) > 1 else lambda row: (getter(row),)
     processors = [columns[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
-    return keys, values_of, tuple((i, p) for i, p in enumerate(processors) if p is not None)
+    return keys, values_of, _with_none(processors)
 
 
-def _processed(values: tuple[Any, ...], processed: tuple[tuple[int, Any], ...]) -> tuple[Any, ...]:
+def _with_none(processors: list[Any]) -> tuple[tuple[int, Any, bool], ...]:
+    """(position, processor, whether it turns None into None) of the columns that have a processor:
+    most cells of a model row are empty, and those processors need not be called for them (JSON's is,
+    as it writes None as 'null')."""
+    return tuple((i, p, p(None) is None) for i, p in enumerate(processors) if p is not None)
+
+
+def _processed(values: tuple[Any, ...], processed: tuple[tuple[int, Any, bool], ...]) -> tuple[Any, ...]:
     out = list(values)
-    for index, process in processed:
-        out[index] = process(out[index])
+    for index, process, keeps_none in processed:
+        value = out[index]
+        if value is not None or not keeps_none:
+            out[index] = process(value)
     return tuple(out)
 
 
 @functools.lru_cache(maxsize=32)
 def _compiled_insert(dialect: Any, table: Any) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]],
-                                                        tuple[tuple[int, Any], ...]]:
+                                                        tuple[tuple[int, Any, bool], ...]]:
     """The INSERT, a function giving a row's values in its order, and (position, bind processor)
     of the columns that need one."""
     compiled = insert(table).compile(dialect=dialect)
@@ -195,7 +204,7 @@ def _compiled_insert(dialect: Any, table: Any) -> tuple[str, Callable[[dict[str,
     getter = operator.itemgetter(*keys)
     values_of = getter if len(keys) > 1 else lambda row: (getter(row),)
     processors = [columns[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
-    return str(compiled), values_of, tuple((i, p) for i, p in enumerate(processors) if p is not None)
+    return str(compiled), values_of, _with_none(processors)
 
 
 def delete_curated(conn: Connection) -> None:
