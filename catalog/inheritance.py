@@ -56,7 +56,8 @@ def effective_facts(stated: Mapping[str, Facts], parents: Mapping[str, Sequence[
 
 
 def _keeping(parents: Mapping[str, Sequence[tuple[str, str]]], model: str) -> list[str]:
-    return sorted({p for p, relation in parents.get(model, ()) if relation in KEEPING_RELATIONS})
+    links = parents.get(model)
+    return sorted({p for p, relation in links if relation in KEEPING_RELATIONS}) if links else []
 
 
 def _effective(model: str, stated: Mapping[str, Facts], parents: Mapping[str, Sequence[tuple[str, str]]],
@@ -251,12 +252,20 @@ class RecentFacts:
     def __init__(self) -> None:
         self.entries: dict[str, tuple[Facts, Facts, list[tuple[str, str]]]] = {}
 
-    def add(self, model_id: str, effective: Facts, own: Facts, links: list[tuple[str, str]]) -> None:
-        """Remember one model: its effective facts, its own, its keeping parents."""
+    def add(self, model_id: str, own: Facts, computed: Facts, links: list[tuple[str, str]]) -> None:
+        """Remember one model: its own facts, those computed for it, its keeping parents."""
         self.entries.pop(model_id, None)
-        self.entries[model_id] = (effective, own, links)
+        self.entries[model_id] = (own, computed, links)
         if len(self.entries) > self.LIMIT:
             del self.entries[next(iter(self.entries))]
+
+    def get(self, model_id: str) -> tuple[Facts, Facts, list[tuple[str, str]]] | None:
+        """(effective facts, own facts, keeping parents) of a model remembered, else None."""
+        entry = self.entries.get(model_id)
+        if entry is None:
+            return None
+        own, computed, links = entry
+        return ({**own, **computed} if computed else own), own, links
 
     def forget(self) -> None:
         """Forget every model."""
@@ -284,7 +293,7 @@ def derive_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]], recent
     known: dict[str, Facts] = {}
     outside = []
     for parent in sorted({p for links in parents.values() for p, _ in links} - written):
-        hit = recent.entries.get(parent) if recent is not None else None
+        hit = recent.get(parent) if recent is not None else None
         if hit is None:
             outside.append(parent)
             continue
@@ -296,7 +305,8 @@ def derive_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]], recent
         known.update(read)
         if recent is not None:
             for parent, effective in read.items():
-                recent.add(parent, effective, stated[parent], parents.get(parent, []))
+                recent.add(parent, stated[parent], {f: fact for f, fact in effective.items() if "rule" in fact},
+                           parents.get(parent, []))
     computed = resolve(stated, parents, [model["id"] for model in models], known)
     extra = rows.setdefault(ComputedFact, [])
     for model in models:
@@ -307,7 +317,7 @@ def derive_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]], recent
             extra.append({"model_id": model_id, "field": name, "source_id": fact["source"],
                           **{k: fact[k] for k in ("status", "method", "confidence", "note", "inherited_from", "rule")}})
         if recent is not None:
-            recent.add(model_id, {**stated[model_id], **mine}, stated[model_id], parents.get(model_id, []))
+            recent.add(model_id, stated[model_id], mine, parents.get(model_id, []))
 
 
 def _own(source: str, values: Sequence[Any], provenance: Mapping[str, dict[str, Any]] | None,
