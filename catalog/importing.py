@@ -873,11 +873,10 @@ class _Writer:
                     item.waits = True
                     item.held.append(alias)
         keys = list(owner)
-        for among in _among(self.conn, Alias.key, keys):
-            for key, _owner in self.conn.execute(select(Alias.key, Alias.model_id).where(among)):
-                item = planned[owner[key]]
-                item.waits = True
-                item.held.extend(a for a in item.rows[Alias] if a["key"] == key)
+        for key, _owner in _text_among(self.conn, Alias.key, keys, Alias.model_id):
+            item = planned[owner[key]]
+            item.waits = True
+            item.held.extend(a for a in item.rows[Alias] if a["key"] == key)
 
     def _cycles(self, planned: dict[str, _Planned]) -> None:
         """Models on a lineage cycle within the batch wait (cycles through earlier rows involve a
@@ -927,11 +926,25 @@ class _DryRun(Exception):
 
 
 def _present(conn: Connection, column: Any, ids: list[str]) -> set[str]:
-    """The ids among `ids` that `column` holds."""
-    found: set[str] = set()
-    for among in _among(conn, column, ids):
-        found.update(conn.execute(select(column).where(among)).scalars())
-    return found
+    """The ids among `ids` that `column` (a text column) holds."""
+    return {row[0] for row in _text_among(conn, column, ids)}
+
+
+def _text_among(conn: Connection, column: Any, ids: list[str], *more: Any) -> Iterator[Any]:
+    """(column, *more) of the rows whose text `column` is among `ids`. On SQLite a plain statement of
+    _CHUNK placeholders that the driver prepares once (SQLAlchemy renders an expanding IN list
+    anew each time); `more` must then be text columns too, which the driver returns as they are."""
+    if conn.dialect.name != "sqlite":
+        for among in _among(conn, column, ids):
+            yield from conn.execute(select(column, *more).where(among))
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in (column, *more))
+    table = quote(column.table.name)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        yield from conn.exec_driver_sql(
+            f"SELECT {names} FROM {table} WHERE {quote(column.name)} IN ({', '.join('?' * len(chunk))})", tuple(chunk))
 
 
 def _among(conn: Connection, column: Any, ids: list[str]) -> Iterator[Any]:
