@@ -11,6 +11,7 @@ cleared and computed again after every write: nothing computed is ever read back
 from __future__ import annotations
 
 import operator
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
@@ -250,14 +251,16 @@ class RecentFacts:
     LIMIT = 20_000
 
     def __init__(self) -> None:
-        self.entries: dict[str, tuple[Facts, Facts, list[tuple[str, str]]]] = {}
+        # an OrderedDict forgets its oldest entry in constant time (a dict's first key is found by
+        # scanning past the slots of the keys deleted before it)
+        self.entries: OrderedDict[str, tuple[Facts, Facts, list[tuple[str, str]]]] = OrderedDict()
 
     def add(self, model_id: str, own: Facts, computed: Facts, links: list[tuple[str, str]]) -> None:
         """Remember one model: its own facts, those computed for it, its keeping parents."""
-        self.entries.pop(model_id, None)
         self.entries[model_id] = (own, computed, links)
+        self.entries.move_to_end(model_id)
         if len(self.entries) > self.LIMIT:
-            del self.entries[next(iter(self.entries))]
+            self.entries.popitem(last=False)
 
     def get(self, model_id: str) -> tuple[Facts, Facts, list[tuple[str, str]]] | None:
         """(effective facts, own facts, keeping parents) of a model remembered, else None."""
