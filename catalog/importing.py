@@ -12,7 +12,6 @@ import functools
 import json
 import math
 import multiprocessing
-import operator
 import os
 import sys
 import traceback
@@ -24,11 +23,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, select
 
 from catalog import rules
 from catalog.db import reading, writing
 from catalog.errors import CatalogError, ConflictError, DataError, header_problems, shorten, unknown_keys
+from catalog.inheritance import RecentFacts, derive_rows, rederive, stored_descendants
 from catalog.loading import Bundle, format_loc
 from catalog.records import (
     DATE_FACTS,
@@ -48,7 +48,7 @@ from catalog.records import (
     published_date,
 )
 from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
-from catalog.store import LIST_FACTS, TABLES, bundle_rows, insert_rows, model_rows
+from catalog.store import LIST_FACTS, TABLES, bundle_rows, model_rows, write_rows
 from catalog.store import store_value as _store_value
 from catalog.userdata import (
     CONFLICT_POLICIES,
@@ -552,6 +552,7 @@ class _Planned:
     record: ModelRecord | None = None
     waits: bool = False
     held: list[dict[str, Any]] = field(default_factory=list)
+    suspect: bool = False  # a rule of the model alone finds a problem (`_suspect`, worked out by the reader)
 
 
 @dataclass
@@ -565,13 +566,42 @@ class _Batch:
     read: int
     rows: int
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (from the reading process to the writing one) as columns: each table's rows in one
+        list, the model rows without their empty facts (a hundred keys a model, mostly None); the
+        models rebuilt on arrival. Unpickling had become a sixth of the writing process's time."""
+        tables: dict[type, list[dict[str, Any]]] = {table: [] for table in (Model, ModelFact, Alias, Lineage,
+                                                                             ModelDataset)}
+        counts = []
+        for item in self.planned:
+            counts.append(tuple(len(item.rows[table]) for table in tables))
+            for table, rows in tables.items():
+                rows.extend(item.rows[table])
+        tables[Model] = [{k: v for k, v in model.items() if v is not None or k not in _NO_FACTS}
+                         for model in tables[Model]]
+        items = [(item.where, item.record, item.waits, item.held, item.suspect) for item in self.planned]
+        return {**self.__dict__, "planned": (list(tables), list(tables.values()), counts, items)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        tables, columns, counts, items = state["planned"]
+        columns[0] = [{**_NO_FACTS, **model} for model in columns[0]]
+        starts = [0] * len(tables)
+        planned = []
+        for (where, record, waits, held, suspect), count in zip(items, counts, strict=True):
+            rows = {}
+            for index, table in enumerate(tables):
+                rows[table] = columns[index][starts[index]:starts[index] + count[index]]
+                starts[index] += count[index]
+            planned.append(_Planned(where, rows, record, waits, held, suspect))
+        self.__dict__.update({**state, "planned": planned})
+
 
 class _Reader:
     """Rows to planned models and supporting records: parsing, per-record validation and source URL
     mapping, in file order (a row sees the sources defined by the rows before it). No database."""
 
-    def __init__(self, path: Path, fmt: str, url_ids: dict[str, str]) -> None:
-        self.path, self.url_ids = path, url_ids
+    def __init__(self, path: Path, fmt: str, url_ids: dict[str, str], today: dt.date | None = None) -> None:
+        self.path, self.url_ids, self.today = path, url_ids, today or dt.date.today()
         self.memo = _FactMemo() if fmt == "csv" else None  # CSV cells are text: conversions can be reused
         self.known = None if fmt == "csv" else import_columns()  # CSV columns are checked once, in the header
         self.valid: dict[tuple[Any, ...], dict[str, Any] | DatasetRecord] = {}
@@ -599,9 +629,12 @@ class _Reader:
 
     def _plan(self, row: dict[str, Any], where: str, problems: list[str]) -> _Planned | None:
         try:
-            return _Planned(where, _plain_model(row, self.url_ids, self.memo))
+            rows = _plain_model(row, self.url_ids, self.memo)
         except (_NotPlain, ValueError):
             pass
+        else:  # the per-model rules run here, in the reading process, rather than in the writing one
+            suspect = _suspect(rows[Model][0], rows[Lineage], rows[ModelDataset], self.today)
+            return _Planned(where, rows, suspect=suspect)
         data = _record_data(row, self.url_ids, where, problems)
         if data is None:
             return None
@@ -678,6 +711,8 @@ class _Writer:
         self.met: set[str] = set()  # models stored before the import that the file names
         self.today = dt.date.today()
         self.rows = 0  # rows of the file handled so far
+        self.recent = RecentFacts()  # effective facts of the last models written, for `derive_rows`
+        self.unmet: set[str] = set()  # models named as parents before they were stored
         changes.other.update({section: 0 for section in _REF_TABLES})
 
     def add(self, batch: _Batch) -> None:
@@ -700,14 +735,15 @@ class _Writer:
         self._cycles(planned)
         rows: dict[type, list[dict[str, Any]]] = {table: [] for table in TABLES}
         for item in planned.values():
-            model = item.rows[Model][0]
-            if item.waits or _suspect(model, item.rows[Lineage], item.rows[ModelDataset], self.today):
+            if item.waits or item.suspect:
                 self.waiting.append((item.where, item.record or _record_from_rows(item.rows)))
             self.held.extend(item.held)
             self._sibling(item)
             for table, more in item.rows.items():
                 rows[table].extend(more if table is not Alias else [a for a in more if a not in item.held])
-        _write(self.conn, rows)
+        if rows[Model]:
+            derive_rows(self.conn, rows, self.recent)  # computed columns go in with the rows (records taken above)
+        write_rows(self.conn, rows)
         for model_id, old in replaced.items():
             new = record_from_db(self.conn, model_id)
             if new == old:  # a no-op update
@@ -715,6 +751,12 @@ class _Writer:
                 self.changes.unchanged.append(model_id)
             else:
                 record_history(self.conn, model_id, old, new, "import")
+        # a stored model below one of this batch (written before its parent, or a child of a replaced
+        # model) is computed again now; only a model named as a parent before it was stored can have one
+        below = stored_descendants(self.conn, [m for m in planned if m in self.unmet or m in replaced])
+        if below:
+            self.recent.forget()
+            rederive(self.conn, below)
 
     def _store_refs(self, refs: dict[str, dict[str, Any]]) -> None:
         """Insert the new supporting records; one stored before the import is reused if identical."""
@@ -739,7 +781,7 @@ class _Writer:
         rows[Organization] = [{**r, "origin": "user"} for r in refs["organizations"].values()]
         rows[Family] = [{"id": r["id"], "name": r["name"], "org_id": r["org"], "note": r["note"], "origin": "user"}
                         for r in refs["families"].values()]
-        _write(self.conn, rows)
+        write_rows(self.conn, rows)
 
     def _remember(self, section: str, ids: list[str]) -> None:
         """Note ids known to be stored (a bounded cache that saves lookups of often-cited records)."""
@@ -802,6 +844,8 @@ class _Writer:
             for ref in set(refs) - found:
                 for item in refs[ref]:
                     item.waits = True
+                if section == "models":
+                    self.unmet.add(ref)
         self._parent_dates(planned, list(wanted["models"]))
 
     def _parent_dates(self, planned: dict[str, _Planned], stored: list[str]) -> None:
@@ -829,11 +873,10 @@ class _Writer:
                     item.waits = True
                     item.held.append(alias)
         keys = list(owner)
-        for among in _among(self.conn, Alias.key, keys):
-            for key, _owner in self.conn.execute(select(Alias.key, Alias.model_id).where(among)):
-                item = planned[owner[key]]
-                item.waits = True
-                item.held.extend(a for a in item.rows[Alias] if a["key"] == key)
+        for key, _owner in _text_among(self.conn, Alias.key, keys, Alias.model_id):
+            item = planned[owner[key]]
+            item.waits = True
+            item.held.extend(a for a in item.rows[Alias] if a["key"] == key)
 
     def _cycles(self, planned: dict[str, _Planned]) -> None:
         """Models on a lineage cycle within the batch wait (cycles through earlier rows involve a
@@ -862,7 +905,7 @@ class _Writer:
         errors = self._check_waiting() + self._check_siblings()
         if errors:
             raise DataError(list(dict.fromkeys(errors)))
-        _write(self.conn, {Alias: self.held})
+        write_rows(self.conn, {Alias: self.held})
 
     def _check_waiting(self) -> list[str]:
         """`check_bundle` on the models that waited, against the database that now holds the file."""
@@ -878,85 +921,30 @@ class _Writer:
                 for model_id, problem in rules.sibling_problems(members)]
 
 
-def _write(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
-    """`insert_rows`, without SQLAlchemy's per-row work on SQLite: one compiled INSERT per table,
-    run as executemany of tuples taken from the rows in C (itemgetter), then passed through the
-    bind processors of the columns that have one (dates, booleans, JSON, floats)."""
-    if conn.dialect.name == "postgresql":
-        copy_rows(conn, rows)
-        return
-    if conn.dialect.name != "sqlite":
-        insert_rows(conn, rows)
-        return
-    for table in TABLES:
-        if rows.get(table):
-            statement, values_of, processed = _compiled_insert(conn.dialect, table)
-            conn.exec_driver_sql(statement, [_processed(values_of(row), processed) for row in rows[table]]
-                                 if processed else [values_of(row) for row in rows[table]])
-
-
-def copy_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]]) -> None:
-    """The rows into PostgreSQL through COPY (psycopg's `cursor.copy`), table by table, within the
-    import's transaction: one stream per table instead of a round trip per row. Values pass through
-    the columns' bind processors (JSON), as an INSERT would send them."""
-    cursor = cast(Any, conn.connection.driver_connection).cursor()
-    for table in [*TABLES, *(t for t in rows if t not in TABLES)]:  # parents first
-        if not rows.get(table):
-            continue
-        keys, values_of, processed = _copy_columns(conn.dialect, table, tuple(rows[table][0]))
-        mapped: Any = table.__table__  # type: ignore[attr-defined]  # an ORM class (a key of TABLES)
-        names = ", ".join(conn.dialect.identifier_preparer.quote(mapped.columns[k].name) for k in keys)
-        with cursor.copy(f"COPY {conn.dialect.identifier_preparer.format_table(mapped)} ({names}) "
-                         "FROM STDIN") as copy:
-            for row in rows[table]:
-                copy.write_row(_processed(values_of(row), processed) if processed else values_of(row))
-    cursor.close()
-
-
-@functools.lru_cache(maxsize=64)
-def _copy_columns(dialect: Any, table: Any, keys: tuple[str, ...]) -> tuple[tuple[str, ...], Any,
-                                                                              tuple[tuple[int, Any], ...]]:
-    """The columns a COPY of rows with these keys writes, a getter of their values, and the bind
-    processors of the columns that have one (position, processor)."""
-    columns = table.__table__.columns
-    keys = tuple(k for k in keys if k in columns)
-    getter = operator.itemgetter(*keys)
-    values_of = getter if len(keys) > 1 else lambda row: (getter(row),)
-    processors = [columns[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
-    return keys, values_of, tuple((i, p) for i, p in enumerate(processors) if p is not None)
-
-
-def _processed(values: tuple[Any, ...], processed: tuple[tuple[int, Any], ...]) -> tuple[Any, ...]:
-    out = list(values)
-    for index, process in processed:
-        out[index] = process(out[index])
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=32)
-def _compiled_insert(dialect: Any, table: Any) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]],
-                                                        tuple[tuple[int, Any], ...]]:
-    """The INSERT, a function giving a row's values in its order, and (position, bind processor)
-    of the columns that need one."""
-    compiled = insert(table).compile(dialect=dialect)
-    columns = table.__table__.columns
-    keys = compiled.positiontup or []
-    getter = operator.itemgetter(*keys)
-    values_of = getter if len(keys) > 1 else lambda row: (getter(row),)
-    processors = [columns[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
-    return str(compiled), values_of, tuple((i, p) for i, p in enumerate(processors) if p is not None)
-
-
 class _DryRun(Exception):
     """Raised inside the transaction of a dry run so that it rolls back."""
 
 
 def _present(conn: Connection, column: Any, ids: list[str]) -> set[str]:
-    """The ids among `ids` that `column` holds."""
-    found: set[str] = set()
-    for among in _among(conn, column, ids):
-        found.update(conn.execute(select(column).where(among)).scalars())
-    return found
+    """The ids among `ids` that `column` (a text column) holds."""
+    return {row[0] for row in _text_among(conn, column, ids)}
+
+
+def _text_among(conn: Connection, column: Any, ids: list[str], *more: Any) -> Iterator[Any]:
+    """(column, *more) of the rows whose text `column` is among `ids`. On SQLite a plain statement of
+    _CHUNK placeholders that the driver prepares once (SQLAlchemy renders an expanding IN list
+    anew each time); `more` must then be text columns too, which the driver returns as they are."""
+    if conn.dialect.name != "sqlite":
+        for among in _among(conn, column, ids):
+            yield from conn.execute(select(column, *more).where(among))
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in (column, *more))
+    table = quote(column.table.name)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        yield from conn.exec_driver_sql(
+            f"SELECT {names} FROM {table} WHERE {quote(column.name)} IN ({', '.join('?' * len(chunk))})", tuple(chunk))
 
 
 def _among(conn: Connection, column: Any, ids: list[str]) -> Iterator[Any]:
@@ -1009,18 +997,11 @@ def import_export(engine: Engine, path: Path, fmt: str | None = None, on_conflic
             url_ids = {url: sid for sid, url in conn.execute(select(Source.id, Source.url))}
             writer = _Writer(conn, before, on_conflict, changes)
             with _bulk_indexes(conn, path):
-                for batch in _read(path, fmt, url_ids):
+                for batch in _read(path, fmt, url_ids, writer.today):
                     writer.add(batch)
                     if progress is not None:
                         progress(batch.read, writer.rows)
-                writer.finish()
-            from catalog.inheritance import rederive
-
-            written = changes.added + changes.updated
-            stored = conn.execute(select(func.count()).select_from(Model)).scalar() or 0
-            # most of the catalogue written: one pass over all of it beats finding the written
-            # models' relatives (2.3 s instead of 3.3-5.3 s of CPU after 20k rows into the curated 800)
-            rederive(conn, None if len(written) * 2 > stored else written)
+                writer.finish()  # each batch was written with its computed facts (`derive_rows`)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -1046,57 +1027,73 @@ def _big_cache(conn: Connection) -> Iterator[None]:
 # Indexes that the import itself needs (to delete a replaced model, to find a model's children).
 _IMPORT_INDEXES = ("ix_aliases_model_id", "ix_lineage_parent_id")
 _BULK_TABLES = ("models", "model_facts", "model_datasets", "lineage")
+_PG_BULK_TABLES = ("aliases", "model_facts", "model_datasets", "lineage", "computed_facts")
 _BYTES_PER_MODEL = 1000  # about what a model takes in an export file
 
 
 @contextmanager
 def _bulk_indexes(conn: Connection, path: Path) -> Iterator[None]:
-    """When a SQLite catalogue is about to grow more than twofold, drop the secondary indexes the
-    import does not use and build them again at the end: sorting once beats updating a dozen
-    B-trees per row. Within the transaction, so an interrupted import leaves them as they were."""
-    if conn.dialect.name != "sqlite" or not path.is_file():
+    """When a catalogue is about to grow more than twofold, drop the secondary indexes the import
+    does not use and build them again at the end: sorting once beats updating a dozen B-trees (and
+    on PostgreSQL the trigram GIN index of the aliases) per row. Within the transaction, so an
+    interrupted import leaves them as they were. On PostgreSQL only the tables that the import's
+    snapshot of the catalogue as it was (its second connection) never reads: dropping an index
+    locks its table until commit."""
+    if conn.dialect.name not in ("sqlite", "postgresql") or not path.is_file():
         yield
         return
-    stored = conn.exec_driver_sql("SELECT max(rowid) FROM models").scalar() or 0
-    if path.stat().st_size / _BYTES_PER_MODEL < stored:
+    sqlite = conn.dialect.name == "sqlite"
+    stored = conn.exec_driver_sql("SELECT max(rowid) FROM models" if sqlite else "SELECT count(*) FROM models").scalar()
+    if path.stat().st_size / _BYTES_PER_MODEL < (stored or 0):
         yield
         return
-    found = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
-        f"({', '.join('?' * len(_BULK_TABLES))})", _BULK_TABLES).all()
+    if sqlite:
+        found = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
+            f"({', '.join('?' * len(_BULK_TABLES))})", _BULK_TABLES).all()
+    else:
+        found = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(%(t)s) "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
+            {"t": list(_PG_BULK_TABLES)}).all()
     indexes = [(name, sql) for name, sql in found if name not in _IMPORT_INDEXES]
+    quote = conn.dialect.identifier_preparer.quote
     for name, _sql in indexes:
-        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
     from catalog.search import bulk_search_index
 
     with bulk_search_index(conn):  # the substring index too: rebuilt once at the end
         yield
+    if not sqlite and indexes:  # PostgreSQL builds no index on a table with foreign-key checks pending:
+        conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")  # they run now rather than at commit
     for _name, sql in indexes:
         conn.exec_driver_sql(sql)
+    if not sqlite and indexes:
+        conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
 
 
 _PARALLEL_BYTES = 16 * 2**20  # from this size on, a second process reads while this one writes
 
 
-def _read(path: Path, fmt: str, url_ids: dict[str, str]) -> Iterator[_Batch]:
+def _read(path: Path, fmt: str, url_ids: dict[str, str], today: dt.date) -> Iterator[_Batch]:
     """The file's batches, read here, or for a big file on Linux with two cores or more by a forked
     second process (parsing and validating take about as long as writing, so the two overlap)."""
     if sys.platform == "linux" and (os.cpu_count() or 1) > 1 and path.is_file() \
             and path.stat().st_size >= _PARALLEL_BYTES:
-        yield from _read_in_child(path, fmt, url_ids)
+        yield from _read_in_child(path, fmt, url_ids, today)
         return
-    reader = _Reader(path, fmt, url_ids)
+    reader = _Reader(path, fmt, url_ids, today)
     for rows in _batches(iter_rows(path, fmt, reader.at), IMPORT_BATCH):
         yield reader.batch(rows)
 
 
-def _read_in_child(path: Path, fmt: str, url_ids: dict[str, str]) -> Iterator[_Batch]:
+def _read_in_child(path: Path, fmt: str, url_ids: dict[str, str], today: dt.date) -> Iterator[_Batch]:
     # fork, not spawn: a spawned child re-runs the caller's main module, which a script calling the
     # library without `if __name__ == "__main__"` does not survive. The child never touches the
     # database connections it inherits, and leaves with os._exit, which closes none of them.
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_reading_process, args=(path, fmt, url_ids, send, receive), daemon=True)
+    child = context.Process(target=_reading_process, args=(path, fmt, url_ids, today, send, receive), daemon=True)
     child.start()
     send.close()  # so that the child's writes fail (and it ends) if this process dies
     try:
@@ -1121,10 +1118,11 @@ def _read_in_child(path: Path, fmt: str, url_ids: dict[str, str]) -> Iterator[_B
             child.terminate()
 
 
-def _reading_process(path: Path, fmt: str, url_ids: dict[str, str], send: Any, receive: Any) -> None:
+def _reading_process(path: Path, fmt: str, url_ids: dict[str, str], today: dt.date, send: Any,
+                     receive: Any) -> None:
     """The second process: send each batch, then None, or what went wrong."""
     receive.close()  # only the importing process reads: if it dies, sending fails and this process ends
-    reader = _Reader(path, fmt, url_ids)
+    reader = _Reader(path, fmt, url_ids, today)
     try:
         for rows in _batches(iter_rows(path, fmt, reader.at), IMPORT_BATCH):
             send.send(reader.batch(rows))

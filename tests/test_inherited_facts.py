@@ -188,3 +188,53 @@ def test_columns_say_what_the_context_sizes_and_pre_training_mean(run):
                                             "inherited (^)")
     assert list(described) == names
     assert "The `context` column is context_window" in run("list", "--help").stdout
+
+
+def _computed_state(conn) -> tuple[list, list]:
+    from catalog.inheritance import FIELDS
+    from catalog.schema import Model
+
+    models = conn.execute(select(Model.id, *(getattr(Model, name) for name in FIELDS)).order_by(Model.id)).all()
+    return [tuple(r) for r in models], sorted(tuple(r) for r in conn.execute(select(ComputedFact)).all())
+
+
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps({"org": "meta", "source": "touvron2023llama", **row}) + "\n" for row in rows))
+    return path
+
+
+def test_import_in_batches_computes_what_a_whole_rederive_does(run, db, tmp_path: Path, monkeypatch):
+    """Children before their parent (a later batch), a chain, a replaced parent with stored children:
+    the facts computed batch by batch are those a rederive of the whole catalogue gives."""
+    import catalog.importing
+    from catalog.db import writing
+    from catalog.inheritance import rederive
+
+    monkeypatch.setattr(catalog.importing, "IMPORT_BATCH", 1)  # every row its own batch
+    assert run("stats").exit_code == 0
+    ft = {"model": "gen-base", "relation": "fine-tune"}
+    first = _jsonl(tmp_path / "a.jsonl", [
+        {"id": "gen-ft2", "name": "Gen FT2", "parents": [{"model": "gen-ft", "relation": "instruction-tune"}]},
+        {"id": "gen-ft", "name": "Gen FT", "parents": [ft]},
+        {"id": "gen-other", "name": "Gen Other", "parents": [{"model": "llama-7b", "relation": "fine-tune"}]},
+        {"id": "gen-base", "name": "Gen Base", "layers": 24, "context_length": 4096, "params": 1e9,
+         "train_tokens": 2e11}])
+    assert run("import", str(first)).exit_code == 0
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        imported = _computed_state(conn)
+    assert ("gen-ft2", "layers", "touvron2023llama", "inherited", None, None, None, "gen-base", "inherited") \
+        in imported[1]
+    second = _jsonl(tmp_path / "b.jsonl", [{"id": "gen-base", "name": "Gen Base", "layers": 48, "params": 1e9,
+                                            "train_tokens": 2e11}])
+    assert run("import", str(second), "--on-conflict", "update").exit_code == 0
+    with engine.connect() as conn:
+        updated = _computed_state(conn)
+    assert ("gen-ft2", "layers", "touvron2023llama", "inherited", None, None, None, "gen-base", "inherited") \
+        in updated[1]
+    assert [m for m in updated[0] if m[0] == "gen-ft2"][0][1:] != [m for m in imported[0] if m[0] == "gen-ft2"][0][1:]
+    with writing(engine) as conn:
+        rederive(conn, None)
+    with engine.connect() as conn:
+        assert _computed_state(conn) == updated
+    engine.dispose()
