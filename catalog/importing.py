@@ -323,7 +323,8 @@ def _at_precision(value: str, precision: str | None) -> str:
 # are checked at commit). A model whose check cannot be settled on the spot (a reference to a
 # later row, a name already taken, a date before its parent's, an implausible number, a cycle,
 # a replaced model) waits: at the end `check_bundle` runs on the waiting models against the
-# final database, so problems read exactly as when whole files were checked in memory.
+# final database, so problems read exactly as when whole files were checked in memory. Each batch
+# is written with its computed facts (`derive_rows`), so no pass over the catalogue follows.
 
 IMPORT_BATCH = 2000
 _REF_TABLES: dict[str, Any] = {"sources": Source, "organizations": Organization, "families": Family,
