@@ -39,8 +39,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalog.loading import load_directory  # noqa: E402
-from catalog.queries import COMPUTED, add_computed, export_columns  # noqa: E402
+from catalog.query.models import COMPUTED, add_computed, export_columns  # noqa: E402
+from catalog.records.loading import load_directory  # noqa: E402
 
 START = dt.date(2018, 1, 1)
 END = dt.date(2025, 6, 30)

@@ -342,8 +342,8 @@ class Bench:
 
 def export_sql() -> str:
     """One SELECT giving the columns of `llmzoo export` (the floor of the export)."""
-    from catalog.queries import export_columns
-    from catalog.records import DATE_FACTS, MODEL_FACTS
+    from catalog.query.models import export_columns
+    from catalog.records.data import DATE_FACTS, MODEL_FACTS
 
     cols = {"id": "m.id", "name": "m.name", "family": "m.family_id", "org": "m.org_id", "origin": "m.origin",
             "source": "m.source_id", "source_url": "s.url", "note": "m.note",
@@ -364,7 +364,7 @@ def export_sql() -> str:
             "compute_status": "CASE WHEN m.train_compute IS NOT NULL THEN 'source' "
                               "WHEN m.params * m.train_tokens IS NOT NULL THEN '6ND' END",
             "tokens_per_param": "m.train_tokens / m.params",
-            # approximations of the same kind of arithmetic as catalog.scaling / catalog.hardware
+            # approximations of the same kind of arithmetic as catalog.scaling / catalog.rules.hardware
             "chinchilla_optimal_params": "pow(coalesce(m.train_compute, 6 * m.params * m.train_tokens) / 125.4, 0.5)",
             "chinchilla_ratio": "m.train_tokens / m.params / 20.9",
             "compute_hardware": "CASE WHEN m.hardware IS NOT NULL THEN m.accelerator_hours * 3600 * 312e12 "

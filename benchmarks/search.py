@@ -26,8 +26,8 @@ def main() -> None:
     """Command line."""
     from sqlalchemy import text
 
-    from catalog.db import open_catalog
-    from catalog.queries import DEFAULT_COLUMNS, Filters, find_models
+    from catalog.query.models import DEFAULT_COLUMNS, Filters, find_models
+    from catalog.store.db import open_catalog
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db", help="catalogue (SQLite path or URL)")

@@ -22,29 +22,30 @@ from typing import TYPE_CHECKING, Any
 #: Every public name, and the module that defines it.
 _HOMES: dict[str, str] = {
     # the database
-    "open_catalog": "catalog.db", "make_engine": "catalog.db",
+    "open_catalog": "catalog.store.db", "make_engine": "catalog.store.db",
     # queries
-    "Filters": "catalog.queries", "find_models": "catalog.queries", "get_model": "catalog.queries",
-    "models_frame": "catalog.queries", "resolve_model": "catalog.queries", "catalog_stats": "catalog.queries",
-    "compare_models": "catalog.compare", "export_models": "catalog.io.export",
-    "model_lineage": "catalog.lineage", "lineage_frames": "catalog.lineage",
-    "model_mixture": "catalog.datamix", "mixtures": "catalog.datamix",
-    "list_datasets": "catalog.datasets_query", "dataset_detail": "catalog.datasets_query",
-    "find_evals": "catalog.evals",
-    "ModelDetail": "catalog.detail",
+    "Filters": "catalog.query.models", "find_models": "catalog.query.models", "get_model": "catalog.query.models",
+    "models_frame": "catalog.query.models", "resolve_model": "catalog.query.models",
+    "catalog_stats": "catalog.query.models",
+    "compare_models": "catalog.query.compare", "export_models": "catalog.io.export",
+    "model_lineage": "catalog.query.lineage", "lineage_frames": "catalog.query.lineage",
+    "model_mixture": "catalog.query.datamix", "mixtures": "catalog.query.datamix",
+    "list_datasets": "catalog.query.datasets", "dataset_detail": "catalog.query.datasets",
+    "find_evals": "catalog.query.evals",
+    "ModelDetail": "catalog.query.detail",
     # charts
     "chart_timeline": "catalog.charts.draw", "chart_compute": "catalog.charts.draw",
     "chart_growth": "catalog.charts.draw",
     "chart_architectures": "catalog.charts.draw", "chart_capability": "catalog.charts.capability",
     "chart_data_mix": "catalog.charts.data_mix", "chart_tree": "catalog.charts.tree",
-    "chart_tree_from_db": "catalog.charts.tree", "chart_lineage": "catalog.lineage",
-    "chart_lineage_from_db": "catalog.lineage", "chart_from_db": "catalog.charts.selection",
+    "chart_tree_from_db": "catalog.charts.tree", "chart_lineage": "catalog.query.lineage",
+    "chart_lineage_from_db": "catalog.query.lineage", "chart_from_db": "catalog.charts.selection",
     "save_chart": "catalog.charts.files",
     # scaling laws (the module, and its most used functions)
     "chinchilla_optimal": "catalog.scaling", "chinchilla_position": "catalog.scaling",
     "optimal_allocation": "catalog.scaling", "predict_loss": "catalog.scaling",
     # loading curated data
-    "load_directory": "catalog.loading",
+    "load_directory": "catalog.records.loading",
     # errors
     "CatalogError": "catalog.errors", "CatalogWarning": "catalog.errors", "DataError": "catalog.errors",
     "UnknownModel": "catalog.errors", "DatabaseError": "catalog.errors",
@@ -86,15 +87,15 @@ if TYPE_CHECKING:  # what the type checker and editors see; nothing is imported 
     from catalog.charts.files import save_chart
     from catalog.charts.selection import chart_from_db
     from catalog.charts.tree import chart_tree, chart_tree_from_db
-    from catalog.compare import compare_models
-    from catalog.datamix import mixtures, model_mixture
-    from catalog.datasets_query import dataset_detail, list_datasets
-    from catalog.db import make_engine, open_catalog
-    from catalog.detail import ModelDetail
     from catalog.errors import CatalogError, CatalogWarning, DatabaseError, DataError, UnknownModel
-    from catalog.evals import find_evals
     from catalog.io.export import export_models
-    from catalog.lineage import chart_lineage, chart_lineage_from_db, lineage_frames, model_lineage
-    from catalog.loading import load_directory
-    from catalog.queries import Filters, catalog_stats, find_models, get_model, models_frame, resolve_model
+    from catalog.query.compare import compare_models
+    from catalog.query.datamix import mixtures, model_mixture
+    from catalog.query.datasets import dataset_detail, list_datasets
+    from catalog.query.detail import ModelDetail
+    from catalog.query.evals import find_evals
+    from catalog.query.lineage import chart_lineage, chart_lineage_from_db, lineage_frames, model_lineage
+    from catalog.query.models import Filters, catalog_stats, find_models, get_model, models_frame, resolve_model
+    from catalog.records.loading import load_directory
     from catalog.scaling import chinchilla_optimal, chinchilla_position, optimal_allocation, predict_loss
+    from catalog.store.db import make_engine, open_catalog

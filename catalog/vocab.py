@@ -1,7 +1,7 @@
 """The catalogue's vocabulary: fact names and kinds, allowed values, ids, dates and lookup keys.
 
 Plain Python only (no pydantic, no YAML), so the read-only commands (`list`, `show`) can use it
-without paying for the record classes of `catalog.records`.
+without paying for the record classes of `catalog.records.data`.
 """
 
 from __future__ import annotations
@@ -106,13 +106,13 @@ COMPUTED_STATUSES = ("inherited",)
 DATE_FACTS = tuple(name for name, kind in MODEL_FACTS.items() if kind == "date")
 ADAPTATIONS = ("pretrain", "continued-pretrain", "sft", "rlhf", "dpo", "preference", "rlaif", "rl",
                "distillation")
-#: The facts the computed columns (catalog.computed) are worked out from.
+#: The facts the computed columns (catalog.rules.computed) are worked out from.
 COMPUTED_INPUTS = ("params", "active_params", "moe", "train_tokens", "train_compute", "hardware", "accelerator_hours",
                    "hardware_count", "training_days", "mfu")
 DATASET_FACTS: dict[str, str] = {"tokens": "count", "bytes": "count", "documents": "count"}
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-ID_MAX_LENGTH = 200  # the id columns are String(200) (catalog/schema.py); PostgreSQL enforces it
+ID_MAX_LENGTH = 200  # the id columns are String(200) (catalog/store/schema.py); PostgreSQL enforces it
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 # Facts stored as comma-joined lists in their column.

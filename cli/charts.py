@@ -159,7 +159,7 @@ def data_mix(ctx: click.Context, /, title: str | None, width: int | None, height
     """
     from catalog.charts.data_mix import chart_data_mix
     from catalog.charts.files import chart_format, check_writable, save_chart
-    from catalog.datamix import mixtures
+    from catalog.query.datamix import mixtures
 
     output, scale = kwargs.pop("output"), kwargs.pop("scale")
     chart_format(output)

@@ -36,8 +36,8 @@ def compare(ctx: click.Context, models: tuple[str, ...], only_different: bool, f
       llmzoo compare llama-65b chinchilla-70b gpt-3-175b
       llmzoo compare llama-2-7b mistral-7b --only-different --format csv
     """
-    from catalog.compare import compare_models
-    from catalog.display import LABELS
+    from catalog.query.compare import compare_models
+    from catalog.query.display import LABELS
 
     result = compare_models(open_engine(ctx), models, only_different)
     ids = result["models"]

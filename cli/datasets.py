@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from catalog.display import human_bytes
+from catalog.query.display import human_bytes
 from cli.options import complete_models, open_engine, output_options
 from cli.output import FORMATS, echo_result, human, no_headers, render, to_json
 
@@ -36,7 +36,7 @@ def list_datasets_cmd(ctx: click.Context, sort: str | None, fmt: str) -> None:
       llmzoo datasets list
       llmzoo datasets list --sort -models --format csv
     """
-    from catalog.datasets_query import DATASET_COLUMNS, list_datasets
+    from catalog.query.datasets import DATASET_COLUMNS, list_datasets
 
     rows = list_datasets(open_engine(ctx), sort)
     if fmt in ("table", "markdown"):
@@ -60,7 +60,7 @@ def show_dataset(ctx: click.Context, dataset: str, fmt: str) -> None:
       llmzoo datasets show c4
       llmzoo datasets show the-pile --format json
     """
-    from catalog.datasets_query import dataset_detail
+    from catalog.query.datasets import dataset_detail
     from cli.render import render_dataset
 
     detail = dataset_detail(open_engine(ctx), dataset)
@@ -99,7 +99,7 @@ def mix(ctx: click.Context, model: str, fmt: str) -> None:
       llmzoo datasets mix llama-65b
       llmzoo datasets mix gpt-3-175b --format json
     """
-    from catalog.datamix import model_mixture
+    from catalog.query.datamix import model_mixture
 
     found = model_mixture(open_engine(ctx), model)
     if fmt == "json":

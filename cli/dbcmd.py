@@ -24,8 +24,8 @@ def upgrade_cmd(ctx: click.Context) -> None:
     Example:
       llmzoo --db team.db db upgrade
     """
-    from catalog.db import current_revision, describe, ensure_schema, make_engine, reading, verify_intact
-    from catalog.store import refresh_curated
+    from catalog.store.db import current_revision, describe, ensure_schema, make_engine, reading, verify_intact
+    from catalog.store.writes import refresh_curated
 
     engine = make_engine(db_of(ctx))
     ensure_schema(engine)
@@ -47,9 +47,9 @@ def info_cmd(ctx: click.Context, fmt: str) -> None:
     Example:
       llmzoo db info
     """
-    from catalog.datachanges import VERSION_KEY
-    from catalog.db import current_revision, describe, open_catalog, reading
-    from catalog.store import DATA_KEY, get_meta
+    from catalog.store.datachanges import VERSION_KEY
+    from catalog.store.db import current_revision, describe, open_catalog, reading
+    from catalog.store.writes import DATA_KEY, get_meta
 
     engine = open_catalog(db_of(ctx))
     with reading(engine) as conn:
@@ -73,8 +73,8 @@ def backup_cmd(ctx: click.Context, file: Path, force: bool) -> None:
     Example:
       llmzoo db backup llmzoo-2025-06-01.db
     """
-    from catalog.backup import backup
-    from catalog.db import open_catalog
+    from catalog.store.backup import backup
+    from catalog.store.db import open_catalog
 
     count = backup(open_catalog(db_of(ctx)), file, overwrite=force)
     click.echo(f"Backed up {count} models to {file}")
@@ -91,8 +91,8 @@ def restore_cmd(ctx: click.Context, file: Path, yes: bool) -> None:
     Example:
       llmzoo db restore llmzoo-2025-06-01.db --yes
     """
-    from catalog.backup import restore
-    from catalog.db import describe, make_engine
+    from catalog.store.backup import restore
+    from catalog.store.db import describe, make_engine
 
     engine = make_engine(db_of(ctx))  # not opened for use: a damaged catalogue can be restored too
     if not yes and not click.confirm(f"Replace everything in {describe(engine)} with {file}?", default=False):

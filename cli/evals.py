@@ -40,7 +40,7 @@ def evals(ctx: click.Context, /, benchmarks: tuple[str, ...], models: tuple[str,
     """
     if ctx.invoked_subcommand is not None:
         return
-    from catalog.evals import find_evals, write_evals
+    from catalog.query.evals import find_evals, write_evals
 
     rows = find_evals(open_engine(ctx), filters_from(kwargs), benchmarks, evaluated_by, models)
     if fmt in ("csv", "tsv", "json", "jsonl"):
@@ -50,7 +50,7 @@ def evals(ctx: click.Context, /, benchmarks: tuple[str, ...], models: tuple[str,
     if not rows:
         click.echo("No results match these filters.", err=True)
         return
-    from catalog.evals import printable
+    from catalog.query.evals import printable
 
     for row in rows:
         row["evaluated_by"] = row["evaluated_by"] if row["evaluated_by"] == "developer" else \
@@ -69,7 +69,7 @@ def benchmarks_cmd(ctx: click.Context, fmt: str) -> None:
     Example:
       llmzoo evals benchmarks
     """
-    from catalog.evals import list_benchmarks
+    from catalog.query.evals import list_benchmarks
 
     rows = list_benchmarks(open_engine(ctx))
     columns = ["id", "name", "task_kind", "metric", "chance", "standard", "part_of", "results", "source"]
@@ -110,7 +110,7 @@ def import_cmd(ctx: click.Context, path: Path, source_format: str, fmt: str | No
         return
     if source_url:
         raise click.UsageError("--source-url is for --from epoch; an export names each result's source")
-    from catalog.evals import import_evals
+    from catalog.query.evals import import_evals
 
     counts = import_evals(open_engine(ctx), path, fmt, dry_run)
     verb = "would add" if dry_run else "added"
@@ -150,6 +150,6 @@ def epoch_report(result: Any) -> list[str]:
 
 def printable(value: Any) -> Any:
     """Text for a terminal (control characters shown as `?`)."""
-    from catalog.evals import printable as show
+    from catalog.query.evals import printable as show
 
     return show(value)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from catalog.display import printable
+from catalog.query.display import printable
 
 SHOWN = 10  # detail lines per skip reason; the counts are always complete
 

@@ -25,7 +25,7 @@ def _label(node: Any) -> str:
 
 
 def render_tree(root: Any) -> list[str]:
-    """The children of `root` (a catalog.lineage.TreeNode) as lines drawn with box characters."""
+    """The children of `root` (a catalog.query.lineage.TreeNode) as lines drawn with box characters."""
     lines: list[str] = []
 
     def walk(node: Any, prefix: str) -> None:
@@ -78,7 +78,7 @@ def lineage(ctx: click.Context, model: str, depth: int | None, only_ancestors: b
       llmzoo lineage "Alpaca 7B" --ancestors
       llmzoo lineage llama-7b --depth 1 --format json
     """
-    from catalog.lineage import model_lineage
+    from catalog.query.lineage import model_lineage
 
     found = model_lineage(open_engine(ctx), model, depth)
     both = only_ancestors == only_descendants
@@ -144,7 +144,7 @@ def chart_lineage_command(ctx: click.Context, /, output: str, scale: float, titl
         chart = chart_tree_from_db(open_engine(ctx), filters_from(kwargs), title, height,
                                    max_nodes=max_families or MAX_NODES)
     else:
-        from catalog.lineage import MAX_LANES, chart_lineage_from_db
+        from catalog.query.lineage import MAX_LANES, chart_lineage_from_db
 
         chart = chart_lineage_from_db(open_engine(ctx), filters_from(kwargs), title, width, height,
                                       max_lanes=max_families or MAX_LANES)

@@ -202,10 +202,10 @@ def cli(ctx: click.Context, db: str | None, width: int | None) -> None:
 
 def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt: str, narrow: bool = False) -> str:
     """Render model rows: human units and status marks in tables, raw values otherwise."""
-    from catalog.queries import fact_statuses
+    from catalog.query.models import fact_statuses
 
     if fmt in ("json", "jsonl"):  # each fact with its status (and the model it is inherited from)
-        from catalog.queries import with_provenance
+        from catalog.query.models import with_provenance
 
         return render(rows, with_provenance(engine, rows, columns), fmt)
     if fmt in ("csv", "tsv"):
@@ -215,7 +215,7 @@ def _list_rows(engine: Any, rows: list[dict[str, Any]], columns: list[str], fmt:
     shown = []
     for row in rows:
         shown.append({c: human(c, row[c], statuses.get((row.get("id"), c))) for c in columns})
-    from catalog.queries import SHORT_HEADERS
+    from catalog.query.models import SHORT_HEADERS
 
     width = terminal_width() if fmt == "table" else None
     if width and narrow:  # the default columns on a narrow terminal: drop the least needed first
@@ -256,8 +256,8 @@ def list_models(ctx: click.Context, /, sort: str | None, limit: int | None, colu
       llmzoo list --org meta --since 2023 --min-params 7B --sort -params
       llmzoo list --search llama --columns id,params,train_tokens,tokens_per_param --format csv
     """
-    from catalog.evals import STANDARD_RULE, find_models_with_scores
-    from catalog.queries import DEFAULT_COLUMNS
+    from catalog.query.evals import STANDARD_RULE, find_models_with_scores
+    from catalog.query.models import DEFAULT_COLUMNS
 
     filters = filters_from(kwargs)
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else list(DEFAULT_COLUMNS)
@@ -281,14 +281,14 @@ def columns_cmd(describe: bool) -> None:
       llmzoo columns
       llmzoo columns --describe
     """
-    from catalog.queries import COLUMNS, COMPUTED
+    from catalog.query.models import COLUMNS, COMPUTED
 
     names = list(COLUMNS) + list(COMPUTED)
     if not describe:
         for name in names:
             click.echo(name)
         return
-    from catalog.display import LABELS, MEANINGS
+    from catalog.query.display import LABELS, MEANINGS
 
     rows = [{"column": n, "meaning": MEANINGS.get(n) or LABELS.get(n, "")} for n in names]
     click.echo(render_table(rows, ["column", "meaning"], width=terminal_width(), wrap=True))
@@ -310,8 +310,8 @@ def show(ctx: click.Context, model: str, fmt: str) -> None:
       llmzoo show llama-65b
       llmzoo show "LLaMA-2 70B" --format json
     """
-    from catalog.evals import add_evaluations
-    from catalog.queries import get_model
+    from catalog.query.evals import add_evaluations
+    from catalog.query.models import get_model
 
     engine = open_engine(ctx)
     detail = add_evaluations(engine, get_model(engine, model))
@@ -373,7 +373,7 @@ def stats(ctx: click.Context, fmt: str) -> None:
     Example:
       llmzoo stats --format json
     """
-    from catalog.queries import catalog_stats
+    from catalog.query.models import catalog_stats
 
     data = catalog_stats(open_engine(ctx))
     if fmt in ("text", "json"):
@@ -397,8 +397,8 @@ def validate(path: Path | None) -> None:
       llmzoo validate ./data
     """
     from catalog.errors import DataError
-    from catalog.loading import load_directory
-    from catalog.validation import check_bundle
+    from catalog.records.loading import load_directory
+    from catalog.rules.validation import check_bundle
 
     if path is not None and not path.is_dir():
         raise DataError([f"{path}: not a folder; give the data folder to check"])
@@ -432,7 +432,7 @@ def coverage_cmd(ctx: click.Context, /, fields: str | None, gaps: bool, fmt: str
       llmzoo coverage --open --gaps
       llmzoo coverage --fields params,train_tokens,layers,d_model --format json
     """
-    from catalog.coverage import ESSENTIAL, coverage
+    from catalog.query.coverage import ESSENTIAL, coverage
 
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else list(ESSENTIAL)
     report = coverage(open_engine(ctx), filters_from(kwargs), chosen)

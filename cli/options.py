@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from catalog.queries import Filters
+from catalog.query.models import Filters
 from catalog.vocab import ADAPTATIONS, ARCHITECTURES, MODALITIES
 
 F = Callable[..., Any]
@@ -69,7 +69,7 @@ def db_of(ctx: click.Context) -> str | None:
 
 def open_engine(ctx: click.Context) -> Any:
     """Open (creating or refreshing on first use) the catalogue named by --db / LLMZOO_DB."""
-    from catalog.db import open_catalog
+    from catalog.store.db import open_catalog
 
     return open_catalog(db_of(ctx))
 
@@ -121,8 +121,8 @@ def complete_models(ctx: click.Context, _param: click.Parameter, incomplete: str
     from click.shell_completion import CompletionItem
     from sqlalchemy import select
 
-    from catalog.db import make_engine, resolve_url
-    from catalog.schema import Model
+    from catalog.store.db import make_engine, resolve_url
+    from catalog.store.schema import Model
 
     try:
         root = ctx.find_root()

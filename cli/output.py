@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from catalog.display import (
+from catalog.query.display import (
     human,  # noqa: F401  (re-exported for the commands)
     printable,
 )
@@ -43,7 +43,7 @@ def _cell(value: Any) -> str:
 # Names, notes and sources come from files anyone can write, and error messages quote them. While
 # `llmzoo` runs, its stdout and stderr are `_TerminalSafe` streams (installed by `terminal_safe()`
 # around the whole command, in cli.main): whatever a command prints, however it prints it, reaches
-# the terminal with its control characters written visibly (`\x1b`, `\u202e`; catalog.display
+# the terminal with its control characters written visibly (`\x1b`, `\u202e`; catalog.query.display
 # .printable). Only results in EXACT_FORMATS opt out, through `echo_result` or `exact_stdout()`.
 
 

@@ -27,7 +27,7 @@ def query(ctx: click.Context, sql: str | None, params: tuple[tuple[str, str], ..
       llmzoo query "select id, params from models where org_id = :org order by params desc" -p org meta
       llmzoo query "select dataset_id, count(*) as models from model_datasets group by 1 order by 2 desc" --format csv
     """
-    from catalog.sqlquery import run_query, schema_doc
+    from catalog.query.sql import run_query, schema_doc
 
     if schema:
         click.echo(schema_doc())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from catalog.display import LABELS, derived_rows, human, human_bytes
+from catalog.query.display import LABELS, derived_rows, human, human_bytes
 from cli.output import fit_text, render_table, terminal_width
 
 if TYPE_CHECKING:
-    from catalog.detail import FactDetail, ModelDetail
+    from catalog.query.detail import FactDetail, ModelDetail
 
 
 def _status(fact: FactDetail) -> str:
@@ -55,7 +55,7 @@ def render_model(d: ModelDetail) -> str:
                  "evaluated by": e["evaluated_by"] if e["evaluated_by"] == "developer"
                  else f"third-party: {e['evaluator']}", "source": e["source"], "locator": e["locator"]}
                 for e in d["evaluations"]]
-        from catalog.evals import printable
+        from catalog.query.evals import printable
 
         rows = [{k: printable(v) for k, v in r.items()} for r in rows]
         lines.append(render_table(rows, ["benchmark", "setting", "metric", "score", "evaluated by", "source",
@@ -66,7 +66,7 @@ def render_model(d: ModelDetail) -> str:
 
 
 def _setting(setting: dict[str, Any]) -> str:
-    from catalog.evals import setting_text
+    from catalog.query.evals import setting_text
 
     return setting_text(setting)
 

@@ -176,7 +176,7 @@ def compare(ctx: click.Context, /, models: tuple[str, ...], fmt: str, **kwargs: 
       llmzoo scaling compare gopher-280b chinchilla-70b "LLaMA 65B"
       llmzoo scaling compare --org meta --since 2023 --format json
     """
-    from catalog.compare import SCALING_COLUMNS, scaling_positions
+    from catalog.query.compare import SCALING_COLUMNS, scaling_positions
     from cli.options import filters_from, open_engine
 
     columns = list(SCALING_COLUMNS)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from catalog.display import printable
+from catalog.query.display import printable
 from catalog.vocab import ARCHITECTURES, RELATIONS, SOURCE_KINDS
 from cli.options import complete_models, open_engine, output_options
 from cli.output import raw_stream, render
@@ -63,8 +63,8 @@ def add(ctx: click.Context, /, file: Path | None, on_conflict: str, dry_run: boo
       llmzoo add --id my-llama-ft-7b --name "My Llama FT 7B" --org meta --arch causal-decoder \\
           --params 7B --parent llama-2-7b:fine-tune --source-url https://example.org/report
     """
-    from catalog.loading import load_file
-    from catalog.userdata import add_bundle, quick_record
+    from catalog.records.loading import load_file
+    from catalog.store.userdata import add_bundle, quick_record
 
     if file is not None:
         if any(v not in (None, ()) for k, v in fields.items() if k != "source_kind"):
@@ -115,7 +115,7 @@ def edit(ctx: click.Context, model: str, settings: tuple[str, ...], source_url: 
       llmzoo edit my-llama-ft-7b --set params=6.7B --set params.note="config.json"
       llmzoo edit gpt-4 --set context_length=8192 --source-url https://arxiv.org/abs/2303.08774 --note "p. 1"
     """
-    from catalog.userdata import edit_model
+    from catalog.store.userdata import edit_model
 
     if source_url and source_id:
         raise click.UsageError("give --source-url URL or --source ID, not both")
@@ -126,7 +126,7 @@ def edit(ctx: click.Context, model: str, settings: tuple[str, ...], source_url: 
 
 
 def _fact_text(field: str, fact: dict[str, Any] | None) -> str:
-    from catalog.display import human
+    from catalog.query.display import human
 
     if fact is None:
         return "-"
@@ -157,7 +157,7 @@ def history(ctx: click.Context, model: str, field: str | None, fmt: str) -> None
       llmzoo history gpt-4
       llmzoo history gpt-4 context_length
     """
-    from catalog.userdata import fact_history
+    from catalog.store.userdata import fact_history
     from cli.output import render_table
 
     changes = fact_history(open_engine(ctx), model, field)
@@ -206,7 +206,7 @@ def changes(ctx: click.Context, since: str | None, fmt: str) -> None:
       llmzoo changes
       llmzoo changes --since 0.1.0+3f2a9c0d1e2b4a5c --format json
     """
-    from catalog.datachanges import data_changes
+    from catalog.store.datachanges import data_changes
     from cli.output import render_table, to_json
 
     report = data_changes(open_engine(ctx), since)
@@ -244,7 +244,7 @@ def revert(ctx: click.Context, model: str, field: str) -> None:
     Example:
       llmzoo revert gpt-4 context_length
     """
-    from catalog.userdata import revert_fact
+    from catalog.store.userdata import revert_fact
 
     model_id, fact = revert_fact(open_engine(ctx), model, field)
     click.echo(f"Reverted {model_id} {field} to {_fact_text(field, fact)}")
@@ -261,7 +261,7 @@ def remove(ctx: click.Context, model: str, yes: bool) -> None:
     Example:
       llmzoo remove my-llama-ft-7b --yes
     """
-    from catalog.userdata import remove_model
+    from catalog.store.userdata import remove_model
 
     if not yes and not click.confirm(f"Remove {model}?", default=False):
         click.echo("Nothing removed.")
@@ -299,7 +299,7 @@ def import_(ctx: click.Context, file: Path, source_format: str, fmt: str | None,
       llmzoo import --from hf-config config.json --model my-llama-ft-7b \\
           --source-url https://huggingface.co/ORG/NAME/blob/main/config.json
     """
-    from catalog.importing import import_export
+    from catalog.io.importing import import_export
 
     if str(file) == "-":
         if source_format != "export":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from catalog.db import lock_writers
-from catalog.schema import metadata
+from catalog.store.db import lock_writers
+from catalog.store.schema import metadata
 
 config = context.config
 target_metadata = metadata
@@ -14,7 +14,7 @@ target_metadata = metadata
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        from catalog.db import make_engine
+        from catalog.store.db import make_engine
 
         engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect().execution_options(llmzoo_write=True) as connection:

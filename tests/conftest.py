@@ -64,7 +64,7 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
 def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A database URL or path, also exported as LLMZOO_DB for the CLI."""
     if request.param == "sqlite":
-        url = str(tmp_path / "catalog.db")
+        url = str(tmp_path / "catalog.store.db")
         monkeypatch.setenv("LLMZOO_DB", url)
         yield url
     else:
@@ -76,7 +76,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monke
 @pytest.fixture
 def engine(db: str):
     """An opened catalogue (schema at head, fixture data loaded)."""
-    from catalog.db import open_catalog
+    from catalog.store.db import open_catalog
 
     eng = open_catalog(db)
     yield eng
@@ -98,9 +98,9 @@ def table_rows(db: str) -> dict[str, list]:
     """Every row of every table, sorted: equal snapshots mean nothing changed."""
     from sqlalchemy import select
 
-    from catalog.db import make_engine
-    from catalog.schema import ComputedFact, Meta
-    from catalog.store import TABLES
+    from catalog.store.db import make_engine
+    from catalog.store.schema import ComputedFact, Meta
+    from catalog.store.writes import TABLES
 
     engine = make_engine(db)
     with engine.connect() as conn:

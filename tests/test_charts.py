@@ -18,7 +18,7 @@ from catalog.charts import draw as charts
 from catalog.charts import selection as chartdata
 from catalog.charts.files import chart_format, render_chart, save_chart
 from catalog.errors import CatalogError
-from catalog.queries import Filters, models_frame
+from catalog.query.models import Filters, models_frame
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -583,8 +583,8 @@ def add_synthetic_models(engine: Any, n: int = 400, seed: int = 3) -> None:
     lineage (stage relations and distillation) and estimated, derived or unpublished facts."""
     import random
 
-    from catalog.db import writing
-    from catalog.schema import Family, Lineage, Model, ModelFact, Organization, Source
+    from catalog.store.db import writing
+    from catalog.store.schema import Family, Lineage, Model, ModelFact, Organization, Source
 
     rng = random.Random(seed)
     dates = ["2019-03-01", "2020-01-01", "2021-06-01", "2021-06-15", "2022-01-01", "2023-05-10", "2024-02-01"]
@@ -636,7 +636,7 @@ def add_synthetic_models(engine: Any, n: int = 400, seed: int = 3) -> None:
         conn.execute(Model.__table__.insert(), models)
         conn.execute(ModelFact.__table__.insert(), facts)
         conn.execute(Lineage.__table__.insert(), edges)
-        from catalog.inheritance import rederive
+        from catalog.rules.inheritance import rederive
 
         rederive(conn)  # fine-tunes inherit their base's size and pre-training tokens, as after any write
 

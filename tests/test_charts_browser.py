@@ -72,7 +72,7 @@ def browse(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess
 @pytest.fixture
 def html_chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Write a chart of the fixture catalogue as HTML through the CLI; return its path."""
-    monkeypatch.setenv("LLMZOO_DB", str(tmp_path / "catalog.db"))
+    monkeypatch.setenv("LLMZOO_DB", str(tmp_path / "catalog.store.db"))
 
     def write(name: str) -> Path:
         path = tmp_path / f"{name}.html"

@@ -10,7 +10,7 @@ import pytest
 from catalog.charts.draw import text_width
 from catalog.charts.tree import BRANCHES, LABEL_X, MARK_X, ROW_GAP, chart_tree_from_db, tree_nodes
 from catalog.errors import CatalogError
-from catalog.queries import Filters
+from catalog.query.models import Filters
 
 
 def _layers(spec: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -105,8 +105,8 @@ def test_family_draws_its_evolution(engine):
 
 
 def test_family_takes_the_later_generations(engine):
-    from catalog.db import writing
-    from catalog.schema import Family, Model
+    from catalog.store.db import writing
+    from catalog.store.schema import Family, Model
 
     with writing(engine) as conn:
         conn.execute(Family.__table__.insert(), [

@@ -14,15 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Boolean, Column, Float, Integer, MetaData, Table, create_engine, insert, select
 
-from catalog.computed import (
+from catalog.errors import CatalogWarning
+from catalog.query.models import COMPUTED, add_computed
+from catalog.rules.computed import (
     INPUTS,
     counted_params,
     counted_params_frame,
     counted_params_sql,
     fill_computed_frame,
 )
-from catalog.errors import CatalogWarning
-from catalog.queries import COMPUTED, add_computed
 
 COUNTS = st.one_of(st.none(), st.sampled_from([1.0, 125e6, 7e9, 1.75e11, 1.4e12, 1e300]),
                    st.floats(min_value=1.0, max_value=1e15, allow_nan=False))

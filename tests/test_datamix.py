@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from catalog.charts.data_mix import CATEGORY_COLORS, chart_data_mix
-from catalog.datamix import MixDataset, build_mixture, merge_family_sizes, mix_rows, mixtures
-from catalog.db import open_catalog
-from catalog.queries import Filters
+from catalog.query.datamix import MixDataset, build_mixture, merge_family_sizes, mix_rows, mixtures
+from catalog.query.models import Filters
+from catalog.store.db import open_catalog
 from catalog.vocab import DATASET_KINDS, KIND_CATEGORY, MIX_CATEGORIES
 from cli.main import cli
 

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, inspect, select, text
 
-from catalog.db import make_engine, open_catalog
-from catalog.migrate import alembic_config, head, revisions, run_downgrade, run_upgrade
-from catalog.schema import KNOWN_REVISIONS, SCHEMA_REVISION, Model, metadata
+from catalog.store.db import make_engine, open_catalog
+from catalog.store.migrate import alembic_config, head, revisions, run_downgrade, run_upgrade
+from catalog.store.schema import KNOWN_REVISIONS, SCHEMA_REVISION, Model, metadata
 from cli.main import cli
 from tests.conftest import REPO
 
@@ -32,7 +32,7 @@ def test_blank_database_upgraded_to_head_matches_orm(db):
     run_upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
-    # the substring index of revision 0007 (catalog.search) lives outside the ORM: its SQLite tables,
+    # the substring index of revision 0007 (catalog.query.search) lives outside the ORM: its SQLite tables,
     # their FTS5 shadow tables and PostgreSQL's pg_trgm indexes are all named search_*
     searching = [d for d in diff if d[0] in ("remove_table", "remove_index") and d[1].name.startswith("search_")]
     assert [d for d in diff if d not in searching] == []
@@ -84,7 +84,7 @@ def test_curated_refresh_when_data_changes(db, data_copy):
 
 
 def test_refresh_is_skipped_when_data_unchanged(db):
-    from catalog.store import refresh_curated
+    from catalog.store.writes import refresh_curated
 
     engine = open_catalog(db)
     assert refresh_curated(engine) is False
@@ -203,10 +203,10 @@ def test_query_commands_do_not_import_heavy_modules(tmp_path, args):
 
 
 def test_orm_classes_read_the_same_tables(engine):
-    """catalog.orm maps classes onto the Core tables: objects, relationships and provenance."""
+    """catalog.store.orm maps classes onto the Core tables: objects, relationships and provenance."""
     from sqlalchemy.orm import Session
 
-    from catalog import orm
+    from catalog.store import orm
 
     with Session(engine) as session:
         alpaca = session.get_one(orm.Model, "alpaca-7b")

@@ -7,8 +7,8 @@ import typing
 
 from click.testing import CliRunner
 
-from catalog.detail import FactDetail, ModelDetail
-from catalog.queries import COMPUTED, get_model
+from catalog.query.detail import FactDetail, ModelDetail
+from catalog.query.models import COMPUTED, get_model
 from catalog.vocab import DATE_FACTS, LIST_FACTS, MODEL_FACTS, format_date, parse_date
 from cli.main import cli
 
@@ -63,7 +63,7 @@ def test_export_rows_agree_with_the_model_detail(engine, db: str) -> None:
 
 
 def test_derived_rows_word_the_computed_values_once() -> None:
-    from catalog.display import derived_rows
+    from catalog.query.display import derived_rows
 
     computed = {"compute": 5.76e23, "compute_status": "6ND", "tokens_per_param": 20.0,
                 "chinchilla_optimal_params": 6.9e10, "chinchilla_ratio": 1.02, "compute_hardware": None}

@@ -221,8 +221,8 @@ def test_a_bad_import_changes_nothing(eval_data, run, tmp_path, db):
 
 
 def test_user_results_survive_a_curated_refresh_and_go_with_their_model(eval_data, run, tmp_path, db):
-    from catalog.db import make_engine
-    from catalog.store import refresh_curated
+    from catalog.store.db import make_engine
+    from catalog.store.writes import refresh_curated
 
     mine = tmp_path / "mine.yaml"
     mine.write_text(yaml.safe_dump({
@@ -277,7 +277,7 @@ def test_capability_chart_spec(eval_data, engine):
 def test_capability_chart_places_a_fine_tune_by_its_pre_training(eval_data):
     """Alpaca's own stage is 25M tokens; its score goes with LLaMA 7B's pre-training (6·N·D, hollow)."""
     from catalog.charts.capability import capability_points
-    from catalog.db import open_catalog
+    from catalog.store.db import open_catalog
 
     models = eval_data / "models" / "fixture.yaml"
     text = models.read_text()

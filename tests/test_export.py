@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from catalog.queries import export_columns
+from catalog.query.models import export_columns
 
 
 def read_csv(text: str) -> dict[str, dict[str, str]]:
@@ -185,8 +185,8 @@ def test_awkward_text_survives_csv(run, awkward, tmp_path):
 
 
 def test_iter_export_is_the_json_export(run, db, awkward, tmp_path):
-    from catalog.db import make_engine
-    from catalog.queries import iter_export
+    from catalog.query.models import iter_export
+    from catalog.store.db import make_engine
 
     assert run("export", "-o", str(tmp_path / "m.jsonl"), "--sort", "-params").exit_code == 0
     records = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines()]

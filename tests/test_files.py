@@ -108,7 +108,7 @@ def test_a_write_failing_part_way_leaves_the_old_file_and_no_partial_one(tmp_pat
     import subprocess
     import sys
 
-    db = tmp_path / "catalog.db"
+    db = tmp_path / "catalog.store.db"
     assert CliRunner().invoke(cli, ["--db", str(db), "stats"]).exit_code == 0  # loaded before the limit
     out = tmp_path / name
     out.write_text("the old file\n")

@@ -47,7 +47,7 @@ def test_unknown_modality_is_a_usage_error(run):
 
 def test_library_refuses_an_unknown_modality(engine):
     from catalog.errors import CatalogError
-    from catalog.queries import Filters, find_models
+    from catalog.query.models import Filters, find_models
 
     with pytest.raises(CatalogError, match=r"--modality: 'smell' is not a modality; use one of: text, code, image"):
         find_models(engine, Filters(modality=["smell"]))

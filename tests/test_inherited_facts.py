@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from catalog.db import make_engine
-from catalog.schema import ComputedFact, ModelFact
+from catalog.store.db import make_engine
+from catalog.store.schema import ComputedFact, ModelFact
 from tests.conftest import FIXTURE_DATA, table_rows
 
 LAYERS = {"value": 32, "source": "touvron2023llama", "status": "inherited", "method": None, "confidence": None,
@@ -191,8 +191,8 @@ def test_columns_say_what_the_context_sizes_and_pre_training_mean(run):
 
 
 def _computed_state(conn) -> tuple[list, list]:
-    from catalog.inheritance import FIELDS
-    from catalog.schema import Model
+    from catalog.rules.inheritance import FIELDS
+    from catalog.store.schema import Model
 
     models = conn.execute(select(Model.id, *(getattr(Model, name) for name in FIELDS)).order_by(Model.id)).all()
     return [tuple(r) for r in models], sorted(tuple(r) for r in conn.execute(select(ComputedFact)).all())
@@ -206,11 +206,11 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
 def test_import_in_batches_computes_what_a_whole_rederive_does(run, db, tmp_path: Path, monkeypatch):
     """Children before their parent (a later batch), a chain, a replaced parent with stored children:
     the facts computed batch by batch are those a rederive of the whole catalogue gives."""
-    import catalog.importing
-    from catalog.db import writing
-    from catalog.inheritance import rederive
+    import catalog.io.importing
+    from catalog.rules.inheritance import rederive
+    from catalog.store.db import writing
 
-    monkeypatch.setattr(catalog.importing, "IMPORT_BATCH", 1)  # every row its own batch
+    monkeypatch.setattr(catalog.io.importing, "IMPORT_BATCH", 1)  # every row its own batch
     assert run("stats").exit_code == 0
     ft = {"model": "gen-base", "relation": "fine-tune"}
     first = _jsonl(tmp_path / "a.jsonl", [

@@ -101,7 +101,7 @@ def test_data_formats_keep_the_exact_value(run, hostile, args):
 
 
 def test_printable():
-    from catalog.display import printable
+    from catalog.query.display import printable
 
     assert printable("a\x1b[2Jb\x1b]0;t\x07 \x9b c\u202e d\n\te é 中\x7f\x00\u2066") == \
         "a\\x1b[2Jb\\x1b]0;t\\x07 \\x9b c\\u202e d\n\te é 中\\x7f\\x00\\u2066"
@@ -149,8 +149,8 @@ def test_unknown_json_keys_are_errors_with_the_closest_key(run, ready, tmp_path,
 
 def test_an_export_imports_back_with_every_column_known(run, db, tmp_path):
     """Every column `export` writes is one `import` knows, in each format."""
-    from catalog.importing import import_columns
-    from catalog.queries import export_columns
+    from catalog.io.importing import import_columns
+    from catalog.query.models import export_columns
 
     assert set(export_columns()) == import_columns()
     for fmt in ("csv", "json", "jsonl"):

@@ -15,9 +15,9 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import MetaData, select
 
-from catalog.db import make_engine
-from catalog.migrate import run_upgrade
-from catalog.schema import SCHEMA_REVISION
+from catalog.store.db import make_engine
+from catalog.store.migrate import run_upgrade
+from catalog.store.schema import SCHEMA_REVISION
 from cli.main import cli
 
 D = dt.date

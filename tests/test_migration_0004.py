@@ -11,9 +11,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from catalog.db import make_engine
-from catalog.migrate import run_downgrade, run_upgrade
-from catalog.schema import SCHEMA_REVISION
+from catalog.store.db import make_engine
+from catalog.store.migrate import run_downgrade, run_upgrade
+from catalog.store.schema import SCHEMA_REVISION
 from cli.main import cli
 from tests.test_migration_0002 import OLD_ROWS, user_rows
 

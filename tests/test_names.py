@@ -109,7 +109,7 @@ def test_t5_offers_t5_sizes_before_gpt_5(run, engine, tmp_path: Path):
     result = run("show", "t5")
     assert result.exit_code == 1
     assert result.stderr == "Error: 't5' names 2 models of the family T5; did you mean t5-small, t5-11b?\n"
-    from catalog.names import suggest
+    from catalog.query.names import suggest
 
     with engine.connect() as conn:
         assert suggest(conn, "t5") == ["t5-11b", "t5-small", "gpt-5"]  # each T5 before gpt-5, nearest first

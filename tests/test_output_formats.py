@@ -16,7 +16,7 @@ from tests.test_evals import eval_data  # noqa: F401  (the fixture: four MMLU re
 @pytest.fixture
 def run1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The CLI on one SQLite catalogue (rendering does not depend on the backend)."""
-    monkeypatch.setenv("LLMZOO_DB", str(tmp_path / "catalog.db"))
+    monkeypatch.setenv("LLMZOO_DB", str(tmp_path / "catalog.store.db"))
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None):

@@ -283,8 +283,8 @@ def test_query_one_statement_only(run, engine, db):
 
 
 def test_query_sqlite_authorizer_refuses_attach_and_pragma_writes(tmp_path):
-    from catalog.db import open_catalog
-    from catalog.sqlquery import read_only_engine
+    from catalog.query.sql import read_only_engine
+    from catalog.store.db import open_catalog
 
     engine = open_catalog(str(tmp_path / "c.db"))
     ro = read_only_engine(engine)
@@ -330,7 +330,7 @@ def test_query_schema_documents_tables(run):
 @pytest.fixture(scope="module")
 def curated_db(tmp_path_factory):
     """A catalogue of the packaged curated data (long notes, wide ids), opened once for these tests."""
-    from catalog.db import open_catalog
+    from catalog.store.db import open_catalog
 
     path = tmp_path_factory.mktemp("curated") / "curated.db"
     with pytest.MonkeyPatch.context() as patch:
@@ -371,8 +371,8 @@ def test_width_option_and_piped_output(curated_db, monkeypatch):
     assert max(map(len, narrow.stdout.splitlines())) <= 60
     piped = _invoke(curated_db, monkeypatch, ["show", "gpt-4"])  # no COLUMNS, not a terminal: whole values
     assert max(map(len, piped.stdout.splitlines())) > 200
-    from catalog.db import open_catalog
-    from catalog.queries import get_model
+    from catalog.query.models import get_model
+    from catalog.store.db import open_catalog
 
     note = get_model(open_catalog(curated_db, refresh=False), "gpt-4")["facts"]["arch"]["note"]
     assert note in piped.stdout

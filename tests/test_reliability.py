@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.queries import export_columns
+from catalog.query.models import export_columns
 from cli.main import cli
 from tests.conftest import REPO
 from tests.test_userdata import snapshot

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from catalog import rules
-from catalog.computed import INPUTS, fill_computed
 from catalog.errors import DataError
-from catalog.loading import load_directory
-from catalog.validation import check_bundle
+from catalog.records.loading import load_directory
+from catalog.rules.computed import INPUTS, fill_computed
+from catalog.rules.validation import check_bundle
 from cli.main import cli
 from tests.conftest import FIXTURE_DATA
 
@@ -155,8 +155,8 @@ def through_validate(data: Path, records: list[dict]) -> tuple[set, dict, bool]:
 def through_import(base_db: Path, work: Path, records: list[dict], url: str | None = None) -> tuple[set, dict]:
     """(problems, stored records) of `llmzoo import` into a copy of `base_db`, or into the database
     at `url` (a PostgreSQL catalogue of the same base data) as it is."""
-    from catalog.db import make_engine, reading
-    from catalog.userdata import record_from_db
+    from catalog.store.db import make_engine, reading
+    from catalog.store.userdata import record_from_db
 
     path, db = work / "gen.jsonl", work / "imported.db"
     path.write_text("".join(json.dumps(export_row(m)) + "\n" for m in records), encoding="utf-8")

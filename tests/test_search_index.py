@@ -12,8 +12,8 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from catalog.queries import Filters, find_models
-from catalog.schema import SCHEMA_REVISION
+from catalog.query.models import Filters, find_models
+from catalog.store.schema import SCHEMA_REVISION
 from tests.conftest import PG_URL
 
 TERMS = ["llama", "LLaMA 7", "a 7", "gpt-3", "gpt3", "t5", "7b", "-", ".", "(", "%", "_", "l_ama", "ll%65",
@@ -104,8 +104,8 @@ def test_the_curated_refresh_keeps_the_index_in_step(run, engine, data_copy: Pat
 def test_a_populated_catalogue_gets_the_index_on_upgrade(tmp_path: Path):
     from click.testing import CliRunner
 
-    from catalog.db import make_engine, open_catalog
-    from catalog.migrate import run_downgrade, run_upgrade
+    from catalog.store.db import make_engine, open_catalog
+    from catalog.store.migrate import run_downgrade, run_upgrade
     from cli.main import cli
 
     db = str(tmp_path / "old.db")
@@ -128,7 +128,7 @@ def test_a_populated_catalogue_gets_the_index_on_upgrade(tmp_path: Path):
 @pytest.mark.skipif(not PG_URL, reason="LLMZOO_TEST_PG is not set: no PostgreSQL server to test against")
 def test_postgresql_without_pg_trgm_scans_with_the_same_results(tmp_path: Path):
     """A role that may not create extensions: the upgrade leaves the index out and search still works."""
-    from catalog.db import open_catalog
+    from catalog.store.db import open_catalog
 
     name, role = f"llmzoo_test_{uuid.uuid4().hex[:12]}", f"nocreate_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -159,12 +159,12 @@ def test_a_common_text_is_scanned(engine, monkeypatch):
     """More index hits than MAX_CANDIDATES: the scan (which stops at the first rows in order) is used."""
     if engine.dialect.name != "sqlite":
         pytest.skip("the trigram index of SQLite")
-    import catalog.search
-    from catalog.search import search_route
+    import catalog.query.search
+    from catalog.query.search import search_route
 
     with engine.connect() as conn:
         assert (search_route(conn, "llama"), search_route(conn, "ll")) == ("index", "scan")  # "ll": too short
-        monkeypatch.setattr(catalog.search, "MAX_CANDIDATES", 1)
+        monkeypatch.setattr(catalog.query.search, "MAX_CANDIDATES", 1)
         assert search_route(conn, "llama") == "common"
     assert _same_as_scan(engine)["llama"] == ["llama-65b", "llama-7b"]
 
@@ -184,7 +184,7 @@ def test_a_bulk_import_rebuilds_the_index_once(run, engine, tmp_path: Path):
                "aliases": f"bm{i}x", "note": "padding " * 40} for i in range(40)]
     path = tmp_path / "bulk.jsonl"
     path.write_text("".join(__import__("json").dumps(m) + "\n" for m in models))
-    assert path.stat().st_size / 1000 >= 7  # big enough for the bulk route (catalog.importing._bulk_indexes)
+    assert path.stat().st_size / 1000 >= 7  # big enough for the bulk route (catalog.io.importing._bulk_indexes)
     imported = run("import", str(path))
     assert imported.exit_code == 0, imported.output
     assert triggers() == before

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from catalog.queries import Filters, get_model
+from catalog.query.models import Filters, get_model
 from catalog.site import index_data, index_rows, iter_model_details, page_name, script_json
 
 FIXTURE_IDS = ["alpaca-7b", "glm-130b", "gpt-3-175b", "gpt-4", "llama-65b", "llama-7b", "t5-11b"]
@@ -334,7 +334,7 @@ def test_model_pages_draw_whole_lineage_trees(data_copy, run, tmp_path):
 
 
 def test_big_trees_are_cut_and_counted():
-    from catalog.lineage import TreeNode
+    from catalog.query.lineage import TreeNode
     from catalog.site import tree_html
 
     root = TreeNode("base", "Base", None, children=[TreeNode(f"m{i}", f"M{i}", None, "fine-tune") for i in range(10)])

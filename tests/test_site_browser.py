@@ -227,12 +227,12 @@ def browser() -> Iterator[Browser]:
 
 
 def _build(data: Path, out: Path) -> Path:
-    from catalog.db import open_catalog
     from catalog.site import build_site
+    from catalog.store.db import open_catalog
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("LLMZOO_DATA", str(data))
-        engine = open_catalog(out.parent / "catalog.db")
+        engine = open_catalog(out.parent / "catalog.store.db")
         try:
             build_site(engine, out)
         finally:

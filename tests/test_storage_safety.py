@@ -59,7 +59,7 @@ def damaged_message(path: Path) -> str:
 @pytest.fixture
 def catalogue(tmp_path, monkeypatch) -> Path:
     """A SQLite catalogue with a user model that has a history (so remove and revert have work to do)."""
-    path = tmp_path / "catalog.db"
+    path = tmp_path / "catalog.store.db"
     monkeypatch.setenv("LLMZOO_DB", str(path))
     assert invoke("add", str(model_file(tmp_path, "params: 7B"))).exit_code == 0
     assert invoke("edit", "mine", "--set", "layers=32").exit_code == 0
@@ -129,7 +129,7 @@ def test_a_read_that_meets_a_damaged_page_says_so(catalogue):
 
 
 def test_the_message_names_the_copies_kept_before_upgrades(catalogue):
-    kept = catalogue.with_name("catalog.db.before-0004.bak")
+    kept = catalogue.with_name("catalog.store.db.before-0004.bak")
     kept.write_bytes(b"")
     damage(catalogue)
     result = invoke("remove", "mine", "--yes")
@@ -171,7 +171,7 @@ def foreign_file(tmp_path: Path, alembic: bool = False) -> Path:
                          ids=lambda a: " ".join(a[:2]))
 def test_a_foreign_sqlite_file_is_never_changed(tmp_path, monkeypatch, args, alembic):
     backup = tmp_path / "backup.db"
-    monkeypatch.setenv("LLMZOO_DB", str(tmp_path / "catalog.db"))
+    monkeypatch.setenv("LLMZOO_DB", str(tmp_path / "catalog.store.db"))
     assert invoke("db", "backup", str(backup)).exit_code == 0
     jsonl = tmp_path / "m.jsonl"
     jsonl.write_text(json.dumps({"id": "new", "name": "New", "org": "meta", "source": "brown2020gpt3"}) + "\n")
@@ -246,8 +246,8 @@ def store_bad_row(db: str) -> None:
     """What an older llmzoo let through: params 1e299 and train_tokens 1e300, written with plain SQL."""
     from sqlalchemy import update
 
-    from catalog.db import make_engine
-    from catalog.schema import Model
+    from catalog.store.db import make_engine
+    from catalog.store.schema import Model
 
     engine = make_engine(db)
     with engine.begin() as conn:
@@ -387,7 +387,7 @@ def test_an_id_of_200_characters_is_accepted(run, ready, db):
 
 def test_site_build_names_pages_so_that_any_stored_id_fits(tmp_path, monkeypatch):
     """A SQLite catalogue written before ids were bounded may hold any length: the site still builds."""
-    catalogue = tmp_path / "catalog.db"
+    catalogue = tmp_path / "catalog.store.db"
     monkeypatch.setenv("LLMZOO_DB", str(catalogue))
     assert invoke("stats").exit_code == 0
     with sqlite3.connect(catalogue) as conn:

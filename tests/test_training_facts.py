@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from catalog.hardware import accelerator, hardware_compute
+from catalog.rules.hardware import accelerator, hardware_compute
 
 
 def test_filters_adaptation_and_hardware(run):

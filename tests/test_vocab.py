@@ -8,9 +8,10 @@ from typing import Any
 import click
 import pytest
 
-from catalog import coverage, evalvocab, vocab
-from catalog.evalrecords import EvalRecord
-from catalog.records import DatasetRecord, Fact, ModelRecord, OrganizationRecord, ParentLink, SourceRecord
+from catalog import evalvocab, vocab
+from catalog.query import coverage
+from catalog.records.data import DatasetRecord, Fact, ModelRecord, OrganizationRecord, ParentLink, SourceRecord
+from catalog.records.evalrecords import EvalRecord
 from cli import evals as evals_cli
 from cli import usercmd
 

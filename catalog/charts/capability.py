@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from catalog.db import reading
 from catalog.errors import CatalogError
-from catalog.evals import check_benchmarks, setting_text
-from catalog.evalschema import Benchmark, Evaluation
-from catalog.queries import Filters, conditions
-from catalog.schema import Model, Organization, Source
+from catalog.query.evals import check_benchmarks, setting_text
+from catalog.query.models import Filters, conditions
+from catalog.store.db import reading
+from catalog.store.evalschema import Benchmark, Evaluation
+from catalog.store.schema import Model, Organization, Source
 
 X_AXES = ("compute", "params")
 # One colour per family: Vega's tableau20, then its category20b, so up to 40 families stay apart
@@ -44,7 +44,7 @@ def capability_points(engine: Engine, benchmarks: Sequence[str], filters: Filter
     """
     import pandas as pd  # noqa: F401  (models_frame needs it; fail here with the import error)
 
-    from catalog.queries import models_frame
+    from catalog.query.models import models_frame
 
     if x not in X_AXES:
         raise CatalogError(f"--x must be one of {', '.join(X_AXES)}")
@@ -113,7 +113,7 @@ def _standard(row: dict[str, Any], bench: dict[str, Any]) -> bool:
 
 def _x(model: dict[str, Any], x: str) -> tuple[float | None, bool]:
     """A model's x and whether it is an estimate. Compute is pre-training compute: a fine-tuned or
-    instruction-tuned model sits at its base's pre-training (catalog.inheritance's pretrain_compute,
+    instruction-tuned model sits at its base's pre-training (catalog.rules.inheritance's pretrain_compute,
     else 6·N·pretrain_tokens), not at the compute of its own short stage."""
     def known(value: Any) -> bool:
         return value is not None and value == value and value > 0

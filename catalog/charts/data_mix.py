@@ -1,7 +1,7 @@
 """`chart data-mix`: each model's pre-training data by kind of source, one 100% bar per model.
 
 The survey's figure "Ratios of various data sources in the pre-training data", drawn from the
-catalogue's sourced mixture links (catalog.datamix), with the datasets and sources of every segment
+catalogue's sourced mixture links (catalog.query.datamix), with the datasets and sources of every segment
 in its tooltip.
 """
 
@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from catalog.datamix import NOT_RECORDED, ROUNDING, Mixture, mix_rows
-from catalog.display import human
 from catalog.errors import CatalogError
+from catalog.query.datamix import NOT_RECORDED, ROUNDING, Mixture, mix_rows
+from catalog.query.display import human
 from catalog.vocab import MIX_CATEGORIES
 
 #: Fixed colours per category (Okabe-Ito, safe for colour-blind readers); "not recorded" is light grey.

@@ -1,6 +1,6 @@
 """Charts of the catalogue: a models DataFrame in, an altair chart out. Never saves files.
 
-Each `chart_*` function takes the frame of `catalog.queries.models_frame` (columns listed in
+Each `chart_*` function takes the frame of `catalog.query.models.models_frame` (columns listed in
 `CHART_COLUMNS`) and returns a configured altair chart; `catalog.charts.files.save_chart` writes it.
 
 Large selections stay drawable: points are thinned and groups merged in pandas before the chart is
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog import scaling
 from catalog.errors import CatalogError
-from catalog.records import ARCHITECTURES
+from catalog.records.data import ARCHITECTURES
 from catalog.units import format_count, format_flop
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _check_frame(frame: pd.DataFrame, what: str) -> None:
     missing = [c for c in ("id", "name", "released", "arch", "params", "train_tokens") if c not in frame]
     if missing:
         raise CatalogError(f"the {what} needs the columns {', '.join(missing)}; build the frame with "
-                           "catalog.queries.models_frame")
+                           "catalog.query.models.models_frame")
     if frame.empty:
         raise CatalogError(f"no models match these filters; nothing to draw in the {what}")
 
@@ -100,8 +100,8 @@ def _flag(series: pd.Series) -> pd.Series:
 
 
 def _plotted_params(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(parameters to plot, their status, whether they are MoE active parameters: catalog.computed's rule)."""
-    from catalog.computed import uses_active_frame
+    """(parameters to plot, their status, whether they are MoE active parameters: catalog.rules.computed's rule)."""
+    from catalog.rules.computed import uses_active_frame
 
     active = _column(frame, "active_params")
     uses_active = uses_active_frame(_column(frame, "moe"), active)
@@ -733,7 +733,7 @@ def _stage_only(frame: pd.DataFrame) -> pd.Series:
 def with_lineage(frame: pd.DataFrame, parents: Mapping[str, Sequence[tuple[str, str]]]) -> pd.DataFrame:
     """The frame with a `derived_by` column from {child id: [(parent id, relation), ...]}.
 
-    `catalog.lineage.LineageGraph.load(engine).parents` is such a mapping.
+    `catalog.query.lineage.LineageGraph.load(engine).parents` is such a mapping.
     """
     relations = {child: ",".join(sorted({relation for _, relation in edges})) for child, edges in parents.items()}
     return frame.assign(derived_by=frame["id"].map(relations))

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, extract, func, literal, or_, select
 
 from catalog.charts import draw as charts
-from catalog.computed import counted_params_sql, uses_active_sql
-from catalog.db import reading
-from catalog.queries import Filters, models_frame, order_by, select_models
-from catalog.schema import Lineage, Model, Organization
+from catalog.query.models import Filters, models_frame, order_by, select_models
+from catalog.rules.computed import counted_params_sql, uses_active_sql
+from catalog.store.db import reading
+from catalog.store.schema import Lineage, Model, Organization
 from catalog.vocab import ARCHITECTURES
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def _dates(text: pd.Series, precision: pd.Series) -> pd.Series:
 
 
 DATED = Model.released.is_not(None)
-# MoE models are placed by their active parameters where known (catalog.computed.counted_params)
+# MoE models are placed by their active parameters where known (catalog.rules.computed.counted_params)
 USES_ACTIVE = uses_active_sql(Model.moe, Model.active_params)
 PLOTTED = counted_params_sql(Model.moe, Model.params, Model.active_params)
 LATER_STAGE = exists().where(Lineage.child_id == Model.id, Lineage.relation.in_(charts.STAGE_RELATIONS))

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Integer, case, cast, func, select
 
-from catalog.db import reading
 from catalog.errors import CatalogError
-from catalog.queries import Filters
-from catalog.schema import Family, Lineage, Model, Organization
+from catalog.query.models import Filters
+from catalog.store.db import reading
+from catalog.store.schema import Family, Lineage, Model, Organization
 
 if TYPE_CHECKING:
     import altair as alt

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from catalog.errors import CatalogError
 from catalog.io.files import atomic_target
-from catalog.queries import COMPUTED, Filters, conditions, export_columns, iter_export_batches, order_by
+from catalog.query.models import COMPUTED, Filters, conditions, export_columns, iter_export_batches, order_by
 from catalog.vocab import LIST_FACTS, MODEL_FACTS
 
 EXPORT_FORMATS = ("csv", "json", "jsonl")
@@ -135,7 +135,7 @@ def _typed_columns(columns: list[str]) -> list[int]:
     """Positions of the columns whose values may be other than text: numbers, booleans, lists, dicts."""
     from sqlalchemy import Date, String
 
-    from catalog.schema import Model
+    from catalog.store.schema import Model
 
     table = Model.__table__.c
     return [at for at, name in enumerate(columns)
@@ -192,12 +192,12 @@ def export_models(engine: Engine, output: str, fmt: str | None = None, filters: 
     if excel and fmt != "csv":
         raise CatalogError(f"--excel-safe is for CSV; {fmt.upper()} keeps every value exactly (and spreadsheets "
                            "do not run it)")
-    from catalog.datasets_query import with_dataset_ids
+    from catalog.query.datasets import with_dataset_ids
 
     filters = with_dataset_ids(engine, filters or Filters())
     if filters.org:
-        from catalog.db import reading
-        from catalog.names import check_organizations
+        from catalog.query.names import check_organizations
+        from catalog.store.db import reading
 
         with reading(engine) as conn:
             check_organizations(conn, filters.org)

@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from catalog.db import reading
 from catalog.errors import CatalogError
 from catalog.io.files import umask
-from catalog.lineage import LineageGraph
-from catalog.queries import Filters, conditions, get_dataset
-from catalog.schema import Dataset
+from catalog.query.lineage import LineageGraph
+from catalog.query.models import Filters, conditions, get_dataset
 from catalog.site import render
 from catalog.site.data import dataset_sources, index_data, index_rows, iter_model_details
 from catalog.site.render import page_name, script_json
+from catalog.store.db import reading
+from catalog.store.schema import Dataset
 
 ASSETS = Path(__file__).parent / "assets"
 MARKER = ".llmzoo-site"
@@ -174,7 +174,7 @@ def vega_bundle() -> str:
 
 def _models_frame(engine: Engine, filters: Filters) -> Any:
     from catalog.charts.draw import CHART_COLUMNS
-    from catalog.queries import models_frame
+    from catalog.query.models import models_frame
 
     return models_frame(engine, filters, columns=list(CHART_COLUMNS))
 

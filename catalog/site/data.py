@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from catalog.db import reading
-from catalog.detail import ModelDetail, SourceDetail
-from catalog.display import human
-from catalog.queries import COMPUTED, Filters, add_computed, fact_statuses, find_models
-from catalog.records import DATE_FACTS, MODEL_FACTS, format_date
-from catalog.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
+from catalog.query.detail import ModelDetail, SourceDetail
+from catalog.query.display import human
+from catalog.query.models import COMPUTED, Filters, add_computed, fact_statuses, find_models
+from catalog.records.data import DATE_FACTS, MODEL_FACTS, format_date
 from catalog.site.render import page_name
-from catalog.store import LIST_FACTS
+from catalog.store.db import reading
+from catalog.store.schema import Alias, Dataset, Family, Lineage, Model, ModelDataset, ModelFact, Organization, Source
+from catalog.store.writes import LIST_FACTS
 
 BATCH = 500
 INDEX_COLUMNS = ("id", "name", "family", "org", "org_name", "origin", "released", "arch", "moe", "params",
@@ -80,7 +80,7 @@ def index_data(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def iter_model_details(engine: Engine, ids: Sequence[str], batch: int = BATCH) -> Iterator[ModelDetail]:
     """`get_model` for many models, in the order of `ids`, a few queries per batch instead of per model.
 
-    Yields dicts of exactly the shape `catalog.queries.get_model` returns (a test checks it).
+    Yields dicts of exactly the shape `catalog.query.models.get_model` returns (a test checks it).
     """
     with reading(engine) as conn:
         orgs = {o.id: o for o in conn.execute(select(Organization))}
@@ -114,7 +114,7 @@ def _related(conn: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
                           .where(ModelFact.model_id.in_(ids))):
         out[r.model_id]["special"][r.field] = {"source": r.source_id, "status": r.status, "method": r.method,
                                                "confidence": r.confidence, "note": r.note}
-    from catalog.inheritance import computed_provenance
+    from catalog.rules.inheritance import computed_provenance
 
     for (model_id, name), prov in computed_provenance(conn, ids).items():
         out[model_id]["special"][name] = {k: prov[k] for k in ("source", "status", "method", "confidence", "note")}

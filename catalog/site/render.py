@@ -21,9 +21,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from catalog.detail import FactDetail, ModelDetail, SourceDetail
-from catalog.display import LABELS, human
-from catalog.lineage import LineageGraph, TreeNode
+from catalog.query.detail import FactDetail, ModelDetail, SourceDetail
+from catalog.query.display import LABELS, human
+from catalog.query.lineage import LineageGraph, TreeNode
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Nodes drawn in one ancestry or descendant tree on a model page; the rest are counted.

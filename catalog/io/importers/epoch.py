@@ -52,10 +52,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
-from catalog.db import reading
 from catalog.errors import DataError, UnitError, shorten
-from catalog.loading import Bundle, format_loc
-from catalog.records import (
+from catalog.records.data import (
     ModelRecord,
     OrganizationRecord,
     ParentLink,
@@ -63,10 +61,12 @@ from catalog.records import (
     format_date,
     parse_date,
 )
-from catalog.schema import Alias, Family, Model, Organization, Source
+from catalog.records.loading import Bundle, format_loc
+from catalog.rules.validation import alias_key, check_bundle
+from catalog.store.db import reading
+from catalog.store.schema import Alias, Family, Model, Organization, Source
+from catalog.store.userdata import Changes, add_bundle, known_from_db
 from catalog.units import format_count, format_flop, parse_count
-from catalog.userdata import Changes, add_bundle, known_from_db
-from catalog.validation import alias_key, check_bundle
 
 EPOCH_PAGE = "https://epoch.ai/data/ai-models"
 EPOCH_SOURCE_ID = "epoch-ai-models"

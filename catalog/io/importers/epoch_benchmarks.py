@@ -56,14 +56,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
-from catalog.db import reading
 from catalog.errors import DataError, shorten
-from catalog.evalrecords import EvalRecord
-from catalog.evalschema import Benchmark
 from catalog.io.importers.epoch import Skip, read_csv, slug  # Skip: a row (or one score of a row) left out, and why
-from catalog.loading import Bundle, format_loc
-from catalog.records import SourceRecord
-from catalog.schema import Alias, Model
+from catalog.records.data import SourceRecord
+from catalog.records.evalrecords import EvalRecord
+from catalog.records.loading import Bundle, format_loc
+from catalog.store.db import reading
+from catalog.store.evalschema import Benchmark
+from catalog.store.schema import Alias, Model
 from catalog.vocab import alias_key
 
 EPOCH_DOWNLOAD = "https://epoch.ai/data/benchmark_data.zip"
@@ -307,7 +307,7 @@ def _source(path: Path, source_url: str | None) -> SourceRecord:
 def import_epoch_benchmarks(engine: Engine, path: Path, source_url: str | None = None,
                             dry_run: bool = False) -> BenchmarkImport:
     """Import the scores of catalogued models from one Epoch AI benchmark CSV; all or nothing."""
-    from catalog.evals import store_results
+    from catalog.query.evals import store_results
 
     result = BenchmarkImport(path=path, dry_run=dry_run)
     header, rows = _read(path)

@@ -47,15 +47,15 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, select
 
-from catalog.db import writing
 from catalog.errors import CatalogError, ConflictError, DataError, shorten
-from catalog.loading import Bundle
-from catalog.records import ModelRecord, SourceRecord
-from catalog.schema import Model, Source
-from catalog.store import bundle_rows, insert_rows
+from catalog.records.data import ModelRecord, SourceRecord
+from catalog.records.loading import Bundle
+from catalog.rules.validation import check_bundle
+from catalog.store.db import writing
+from catalog.store.schema import Model, Source
+from catalog.store.userdata import CONFLICT_POLICIES, delete_models, known_from_db, record_from_db
+from catalog.store.writes import bundle_rows, insert_rows
 from catalog.units import MAX_INTEGER
-from catalog.userdata import CONFLICT_POLICIES, delete_models, known_from_db, record_from_db
-from catalog.validation import check_bundle
 
 LAYERS = ("num_hidden_layers", "n_layer", "num_layers")
 HIDDEN = ("hidden_size", "n_embd", "d_model")
@@ -375,7 +375,7 @@ def _refuse(result: HfImport) -> ConflictError:
 def import_hf_config(engine: Engine, path: Path, model: str, source_url: str | None = None,
                      on_conflict: str = "fail", dry_run: bool = False) -> HfImport:
     """Fill the architecture facts of `model` from a config.json cited by `source_url` (one transaction)."""
-    from catalog.queries import resolve_model
+    from catalog.query.models import resolve_model
 
     if on_conflict not in CONFLICT_POLICIES:
         raise CatalogError(f"--on-conflict must be one of {', '.join(CONFLICT_POLICIES)}")

@@ -1,0 +1,1 @@
+"""Reading the catalogue: filters and lists, typed model detail, names, lineage, frames."""

@@ -1,0 +1,1 @@
+"""The records of data/: pydantic models of the curated YAML, the data path, loading."""

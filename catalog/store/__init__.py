@@ -1,0 +1,1 @@
+"""The database: schema, ORM mapping, engine, migrations glue, writes, user data, backup."""
