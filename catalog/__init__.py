@@ -38,8 +38,8 @@ _HOMES: dict[str, str] = {
     "chart_growth": "catalog.charts.draw",
     "chart_architectures": "catalog.charts.draw", "chart_capability": "catalog.charts.capability",
     "chart_data_mix": "catalog.charts.data_mix", "chart_tree": "catalog.charts.tree",
-    "chart_tree_from_db": "catalog.charts.tree", "chart_lineage": "catalog.query.lineage",
-    "chart_lineage_from_db": "catalog.query.lineage", "chart_from_db": "catalog.charts.selection",
+    "chart_tree_from_db": "catalog.charts.tree", "chart_lineage": "catalog.charts.lineage",
+    "chart_lineage_from_db": "catalog.charts.lineage", "chart_from_db": "catalog.charts.selection",
     "save_chart": "catalog.charts.files",
     # scaling laws (the module, and its most used functions)
     "chinchilla_optimal": "catalog.scaling", "chinchilla_position": "catalog.scaling",
@@ -85,6 +85,7 @@ if TYPE_CHECKING:  # what the type checker and editors see; nothing is imported 
     from catalog.charts.data_mix import chart_data_mix
     from catalog.charts.draw import chart_architectures, chart_compute, chart_growth, chart_timeline
     from catalog.charts.files import save_chart
+    from catalog.charts.lineage import chart_lineage, chart_lineage_from_db
     from catalog.charts.selection import chart_from_db
     from catalog.charts.tree import chart_tree, chart_tree_from_db
     from catalog.errors import CatalogError, CatalogWarning, DatabaseError, DataError, UnknownModel
@@ -94,7 +95,7 @@ if TYPE_CHECKING:  # what the type checker and editors see; nothing is imported 
     from catalog.query.datasets import dataset_detail, list_datasets
     from catalog.query.detail import ModelDetail
     from catalog.query.evals import find_evals
-    from catalog.query.lineage import chart_lineage, chart_lineage_from_db, lineage_frames, model_lineage
+    from catalog.query.lineage import lineage_frames, model_lineage
     from catalog.query.models import Filters, catalog_stats, find_models, get_model, models_frame, resolve_model
     from catalog.records.loading import load_directory
     from catalog.scaling import chinchilla_optimal, chinchilla_position, optimal_allocation, predict_loss

@@ -144,7 +144,7 @@ def chart_lineage_command(ctx: click.Context, /, output: str, scale: float, titl
         chart = chart_tree_from_db(open_engine(ctx), filters_from(kwargs), title, height,
                                    max_nodes=max_families or MAX_NODES)
     else:
-        from catalog.query.lineage import MAX_LANES, chart_lineage_from_db
+        from catalog.charts.lineage import MAX_LANES, chart_lineage_from_db
 
         chart = chart_lineage_from_db(open_engine(ctx), filters_from(kwargs), title, width, height,
                                       max_lanes=max_families or MAX_LANES)

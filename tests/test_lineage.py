@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from catalog.query.lineage import LineageGraph, chart_lineage, lineage_frames, model_lineage, tree_lanes
+from catalog.charts.lineage import chart_lineage, tree_lanes
+from catalog.query.lineage import LineageGraph, lineage_frames, model_lineage
 from catalog.query.models import Filters
 from cli.lineage import chart_lineage_command
 from cli.main import LlmzooGroup
@@ -343,7 +344,7 @@ def test_chart_lineage_errors(chart_run, tmp_path, monkeypatch, args, message):
 
 
 def _both_routes(engine, filters=None, **options):
-    from catalog.query.lineage import chart_lineage_from_db
+    from catalog.charts.lineage import chart_lineage_from_db
 
     expected = chart_lineage(*lineage_frames(engine, filters), **options).to_dict()
     return chart_lineage_from_db(engine, filters, large=0, **options).to_dict(), expected
@@ -388,8 +389,8 @@ def test_sql_route_breaks_lane_and_mark_ties_like_pandas(engine):
 
 
 def test_sql_route_errors_like_pandas(engine):
+    from catalog.charts.lineage import chart_lineage_from_db
     from catalog.errors import CatalogError
-    from catalog.query.lineage import chart_lineage_from_db
     from tests.test_charts import add_synthetic_models
 
     add_synthetic_models(engine)
