@@ -338,6 +338,20 @@ class Bench:
             self.add(Result(f"chart {kind} ({label(size)})", self.command(db, args), wall, median(samples, "cpu"),
                             median(samples, "peak_mb"), self.long_runs, target="< 15 s, HTML < 5 MB",
                             met=wall < 15 and mb < 5, note=f"HTML {mb:.2f} MB", extra={"html_mb": mb}))
+            if kind == "lineage":
+                self.filtered_lineage(db, size, wall)
+
+    def filtered_lineage(self, db: Path, size: int, unfiltered: float) -> None:
+        """`chart lineage --since 2024 --arch causal-decoder`: no filtered case slower than the unfiltered one."""
+        out = self.work / f"chart-lineage-filtered-{label(size)}.html"
+        args = ["chart", "lineage", "--since", "2024", "--arch", "causal-decoder", "-o", str(out)]
+        samples = measure(self.llmzoo + args, self.env_for(db), self.long_runs, warmup=False)
+        wall = median(samples, "wall")
+        self.add(Result(f"chart lineage --since 2024 --arch causal-decoder ({label(size)})", self.command(db, args),
+                        wall, median(samples, "cpu"), median(samples, "peak_mb"), self.long_runs,
+                        floor="chart lineage, unfiltered, same run", floor_wall=unfiltered,
+                        target="not slower than unfiltered, < 15 s", met=wall <= unfiltered * 1.05 and wall < 15,
+                        note=f"HTML {out.stat().st_size / 1e6:.2f} MB"))
 
 
 def export_sql() -> str:
