@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, String, and_, bindparam, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
-from catalog.errors import CatalogError, shorten
+from catalog.errors import CatalogError, UnknownModel, shorten
 from catalog.query.names import check_organizations, organizations_named, resolve_model, suggest  # noqa: F401  (resolve_model, suggest: re-exported)
 from catalog.store.db import reading
 from catalog.store.schema import (
@@ -52,7 +52,7 @@ from catalog.vocab import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from catalog.query.detail import ChildDetail, DatasetUse, FactDetail, ModelDetail, ParentDetail, SourceDetail
+    from catalog.query.detail import ModelDetail, SourceDetail
 
 # Every column a user can show, sort by or export, and the SQL expression behind it.
 COLUMNS: dict[str, ColumnElement[Any]] = {
@@ -392,64 +392,119 @@ def _row_by_id(conn: Connection, table: Any, row_id: str) -> Any:
 
 def get_model_conn(conn: Connection, model_id: str) -> ModelDetail:
     """`get_model` on an open connection, for a known model id."""
-    model = conn.execute(select(Model).where(Model.id == model_id)).one()
-    org = _row_by_id(conn, Organization, model.org_id)
-    family = _row_by_id(conn, Family, model.family_id) if model.family_id else None
+    for detail in model_details(conn, [model_id]):
+        return detail
+    raise UnknownModel(model_id)
+
+
+def model_details(conn: Connection, ids: Sequence[str], batch: int = 500) -> Iterator[ModelDetail]:
+    """The detail of each model of `ids` that exists, in that order, a few queries per batch of models:
+    the one place a model's detail (`ModelDetail`) is assembled, for `get_model`, show, compare, the site."""
+    sources: dict[str, SourceDetail] = {}
+    for start in range(0, len(ids), batch):
+        part = list(ids[start:start + batch])
+        models = {m.id: m for m in conn.execute(select(Model).where(Model.id.in_(part)))}
+        orgs = {o.id: o for o in conn.execute(select(Organization).where(
+            Organization.id.in_(sorted({m.org_id for m in models.values()}))))}
+        families = {f.id: f for f in conn.execute(select(Family).where(
+            Family.id.in_(sorted({m.family_id for m in models.values() if m.family_id}))))}
+        related = _related(conn, part)
+        cited = {s for m in models.values() for s in _cited(m, related, m.id)} - set(sources)
+        for chunk in _chunks(sorted(cited), batch):
+            for s in conn.execute(select(Source).where(Source.id.in_(chunk))):
+                sources[s.id] = {"url": s.url, "title": s.title, "kind": s.kind, "published": s.published}
+        for model_id in part:
+            model = models.get(model_id)
+            if model is not None:
+                yield _detail(model, orgs, families, related, sources)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def _related(conn: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Provenance, aliases, datasets, parents and children of a batch of models, by model id."""
+    out: dict[str, dict[str, Any]] = {i: {"special": {}, "aliases": [], "datasets": [], "parents": [],
+                                          "children": []} for i in ids}
+    for r in conn.execute(select(ModelFact.model_id, ModelFact.field, ModelFact.source_id, ModelFact.status,
+                                 ModelFact.method, ModelFact.confidence, ModelFact.note)
+                          .where(ModelFact.model_id.in_(ids))):
+        out[r.model_id]["special"][r.field] = {"source": r.source_id, "status": r.status, "method": r.method,
+                                               "confidence": r.confidence, "note": r.note}
     from catalog.rules.inheritance import computed_provenance
 
-    special = _provenance(conn, ModelFact, ModelFact.model_id, model_id)
-    for (_, name_), prov in computed_provenance(conn, [model_id]).items():
-        special[name_] = {k: prov[k] for k in ("source", "status", "method", "confidence", "note")}
+    for (model_id, name), prov in computed_provenance(conn, ids).items():
+        out[model_id]["special"][name] = {k: prov[k] for k in ("source", "status", "method", "confidence", "note")}
         if prov["inherited_from"]:
-            special[name_]["inherited_from"] = prov["inherited_from"]
-    facts: dict[str, FactDetail] = {}
-    for name_ in MODEL_FACTS:
-        value = getattr(model, name_)
-        given = special.get(name_)
-        if value is None and given is None:
+            out[model_id]["special"][name]["inherited_from"] = prov["inherited_from"]
+    for model_id, alias in conn.execute(select(Alias.model_id, Alias.alias).where(
+            Alias.model_id.in_(ids), Alias.is_name.is_(False)).order_by(Alias.alias)):
+        out[model_id]["aliases"].append(alias)
+    for r in conn.execute(
+            select(ModelDataset.model_id, ModelDataset.dataset_id.label("dataset"), Dataset.name, ModelDataset.share,
+                   ModelDataset.epochs, ModelDataset.tokens, ModelDataset.source_id.label("source"),
+                   ModelDataset.note)
+            .join(Dataset, Dataset.id == ModelDataset.dataset_id).where(ModelDataset.model_id.in_(ids))
+            .order_by(ModelDataset.share.desc().nulls_last(), ModelDataset.dataset_id)):
+        row = dict(r._mapping)
+        out[row.pop("model_id")]["datasets"].append(row)
+    for r in conn.execute(
+            select(Lineage.child_id, Lineage.parent_id.label("model"), Model.name, Lineage.relation,
+                   Lineage.source_id.label("source"), Lineage.note)
+            .join(Model, Model.id == Lineage.parent_id).where(Lineage.child_id.in_(ids))
+            .order_by(Lineage.parent_id)):
+        row = dict(r._mapping)
+        out[row.pop("child_id")]["parents"].append(row)
+    for r in conn.execute(
+            select(Lineage.parent_id, Lineage.child_id.label("model"), Model.name, Lineage.relation)
+            .join(Model, Model.id == Lineage.child_id).where(Lineage.parent_id.in_(ids))
+            .order_by(Lineage.child_id)):
+        row = dict(r._mapping)
+        out[row.pop("parent_id")]["children"].append(row)
+    return out
+
+
+def _cited(model: Any, related: dict[str, dict[str, Any]], model_id: str) -> set[str]:
+    rel = related[model_id]
+    return ({model.source_id} | {p["source"] for p in rel["special"].values()}
+            | {d["source"] for d in rel["datasets"]} | {p["source"] for p in rel["parents"]})
+
+
+def _detail(model: Any, orgs: dict[str, Any], families: dict[str, Any], related: dict[str, dict[str, Any]],
+            sources: dict[str, SourceDetail]) -> ModelDetail:
+    rel = related[model.id]
+    facts = {}
+    for name in MODEL_FACTS:
+        value = getattr(model, name)
+        prov = rel["special"].get(name)
+        if value is None and prov is None:
             continue
-        if name_ in LIST_FACTS and value:
+        if name in LIST_FACTS and value:
             value = value.split(",")
-        facts[name_] = typing.cast("FactDetail", {"value": value, **(given or {
-            "source": model.source_id, "status": "reported", "method": None, "confidence": None, "note": None})})
+        prov = prov or {"source": model.source_id, "status": "reported", "method": None,
+                        "confidence": None, "note": None}
+        facts[name] = {"value": value, **prov}
     for date_fact in DATE_FACTS:
         if date_fact in facts and getattr(model, date_fact) is not None:
             facts[date_fact]["value"] = format_date(getattr(model, date_fact),
                                                     getattr(model, f"{date_fact}_precision"))
-    aliases = conn.execute(select(Alias.alias).where(Alias.model_id == model_id, Alias.is_name.is_(False))
-                           .order_by(Alias.alias)).scalars().all()
-    datasets: list[DatasetUse] = [cast_row(r) for r in conn.execute(
-        select(ModelDataset.dataset_id.label("dataset"), Dataset.name, ModelDataset.share,
-               ModelDataset.epochs, ModelDataset.tokens, ModelDataset.source_id.label("source"),
-               ModelDataset.note)
-        .join(Dataset, Dataset.id == ModelDataset.dataset_id)
-        .where(ModelDataset.model_id == model_id)
-        .order_by(ModelDataset.share.desc().nulls_last(), ModelDataset.dataset_id))]
-    parents: list[ParentDetail] = [cast_row(r) for r in conn.execute(
-        select(Lineage.parent_id.label("model"), Model.name, Lineage.relation,
-               Lineage.source_id.label("source"), Lineage.note)
-        .join(Model, Model.id == Lineage.parent_id).where(Lineage.child_id == model_id)
-        .order_by(Lineage.parent_id))]
-    children: list[ChildDetail] = [cast_row(r) for r in conn.execute(
-        select(Lineage.child_id.label("model"), Model.name, Lineage.relation)
-        .join(Model, Model.id == Lineage.child_id).where(Lineage.parent_id == model_id)
-        .order_by(Lineage.child_id))]
-    cited = {model.source_id} | {f["source"] for f in facts.values()} | \
-        {d["source"] for d in datasets} | {p["source"] for p in parents}
-    sources: dict[str, SourceDetail] = {
-        s.id: {"url": s.url, "title": s.title, "kind": s.kind, "published": s.published}
-        for s in conn.execute(select(Source).where(Source.id.in_(cited)))}
+    cited = _cited(model, related, model.id) | {f["source"] for f in facts.values()}
     computed = add_computed({k: (v["value"] if isinstance(v, dict) else None) for k, v in facts.items()}
-                            | {"moe": facts["moe"]["value"] if "moe" in facts else None}, model.id)
-    return {
+                            | {"moe": facts.get("moe", {}).get("value")}, model.id)
+    org = orgs.get(model.org_id)
+    family = families.get(model.family_id) if model.family_id else None
+    return typing.cast("ModelDetail", {
         "id": model.id, "name": model.name, "origin": model.origin,
         "family": family.id if family else None, "family_name": family.name if family else None,
         "org": org.id if org else model.org_id, "org_name": org.name if org else None,
-        "source": model.source_id, "note": model.note, "aliases": list(aliases),
+        "source": model.source_id, "note": model.note, "aliases": list(rel["aliases"]),
         "facts": facts, "released_precision": model.released_precision, "accept": model.accept or {},
         "computed": {k: computed[k] for k in COMPUTED},
-        "datasets": datasets, "parents": parents, "children": children, "sources": sources,
-    }
+        "datasets": rel["datasets"], "parents": rel["parents"], "children": rel["children"],
+        "sources": {s: sources[s] for s in sorted(cited) if s in sources},
+    })
 
 
 def export_columns() -> list[str]:
