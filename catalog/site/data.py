@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from catalog.query.detail import ModelDetail, SourceDetail
 from catalog.query.display import human
 from catalog.query.models import Filters, fact_statuses, find_models, model_details
+from catalog.site.pack import pack_name, packed_page
 from catalog.site.render import page_name
 from catalog.store.db import reading
 from catalog.store.schema import Alias, Family, Source
@@ -52,23 +53,30 @@ def _cell(name: str, row: dict[str, Any]) -> list[Any] | None:
     return [value, text] if text else None
 
 
-#: Columns of the index blob. `page` is null when it is models/<id>.html (the browser fills it in).
+#: Columns of the index blob. `page` is null when it is models/<id>.html (the browser fills it in); a packed
+#: build adds `pack`, the hex of the model's pack, and `page` is null when it is models/p-<pack>.html#<id>.
 INDEX_FIELDS = ("id", "name", "aliases", "org", "family", "released", "arch", "params", "train_tokens", "compute",
                 "tokens_per_param", "context_window", "open_weights", "user", "page")
 
 
-def index_data(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The index table as one JSON-ready blob: a row is a list in the order of `fields`."""
+def index_data(rows: Sequence[dict[str, Any]], packed: bool = False) -> dict[str, Any]:
+    """The index table as one JSON-ready blob: a row is a list in the order of `fields`
+    (`packed`: the model pages are packs, catalog.site.pack)."""
     out = []
     for row in rows:
-        page = page_name(row["id"])
-        out.append([row["id"], row["name"], " ".join(row["aliases"]), row["org_name"] or row["org"],
+        model_id = row["id"]
+        if packed:
+            page, pack = packed_page(model_id), pack_name(model_id)
+            usual = f"{pack}#{model_id}"
+        else:
+            page, usual = page_name(model_id), model_id + ".html"
+        out.append([model_id, row["name"], " ".join(row["aliases"]), row["org_name"] or row["org"],
                     row["family_name"] or "", row["released"] or "", row["arch"] or "", _cell("params", row),
                     _cell("train_tokens", row), _cell("compute", row), _cell("tokens_per_param", row),
                     _cell("context_window", row), row["open_weights"], row.get("origin") == "user",
-                    None if page == row["id"] + ".html" else "models/" + page])
-    return {"fields": list(INDEX_FIELDS), "rows": out}
-
+                    None if page == usual else "models/" + page]
+                   + ([pack[len("p-"):-len(".html")]] if packed else []))
+    return {"fields": list(INDEX_FIELDS) + (["pack"] if packed else []), "rows": out}
 
 
 # --- Model pages -------------------------------------------------------------------------------

@@ -204,12 +204,34 @@ def compute_point(d: ModelDetail) -> dict[str, Any] | None:
     return {"x_params": params, "y_tokens": tokens, "name": d["name"]}
 
 
+def _model_values(d: ModelDetail, pages: dict[str, str], graph: LineageGraph, have_chart: bool) -> dict[str, Any]:
+    point = compute_point(d) if have_chart else None
+    return {"title": d["name"], "root": "../", "scripts": ["vega.js", "compute.js", "model.js"] if point else [],
+            "d": d, "pages": pages, "derived": derived_rows(d), "trees": _trees(d, graph), "have_chart": have_chart,
+            "point": point}
+
+
 def model_page(d: ModelDetail, pages: dict[str, str], graph: LineageGraph, have_chart: bool) -> str:
     """The page of one model (a `get_model` detail); `have_chart`: the site has the compute chart."""
-    point = compute_point(d) if have_chart else None
-    return render("model.html", d["name"], "../", ["vega.js", "compute.js", "model.js"] if point else [],
-                  d=d, pages=pages, derived=derived_rows(d), trees=_trees(d, graph), have_chart=have_chart,
-                  point=point)
+    return environment().get_template("model.html").render(**_model_values(d, pages, graph, have_chart))
+
+
+def model_section(d: ModelDetail, pages: dict[str, str], graph: LineageGraph,
+                  have_chart: bool) -> tuple[str, list[str], str]:
+    """A model's page without the layout: (title, scripts of assets/ it needs, the content of its <main>),
+    exactly what `model_page` writes there (the same template's block), for a packed build."""
+    values = _model_values(d, pages, graph, have_chart)
+    template = environment().get_template("model.html")
+    main = "".join(template.blocks["main"](template.new_context(values)))
+    return values["title"], values["scripts"], main
+
+
+def pack_page(models: Sequence[tuple[str, str, str]], data: str) -> str:
+    """A pack of model pages (catalog/site/pack.py): the (anchor, name, id) of its models, listed, and their
+    compressed sections as base64 `data`, which assets/pack.js inflates."""
+    if data.strip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="):
+        raise ValueError("pack data must be base64")
+    return render("pack.html", "Model pages", "../", ["pack.js"], models=models, data=Markup(data))
 
 
 # --- The other pages ---------------------------------------------------------------------------

@@ -11,8 +11,12 @@
   var search = rows.map(function (row) {
     return [row[F.name], row[F.id], row[F.aliases], row[F.org], row[F.family]].join(" ").toLowerCase();
   });
+  // a packed build (models in a few hundred files) gives each row's pack: models/p-<pack>.html#<id>
   rows.forEach(function (row) {
-    if (!row[F.page]) { row[F.page] = "models/" + row[F.id] + ".html"; }
+    if (!row[F.page]) {
+      row[F.page] = F.pack === undefined ? "models/" + row[F.id] + ".html"
+        : "models/p-" + row[F.pack] + ".html#" + row[F.id];
+    }
   });
 
   var COLUMNS = [
