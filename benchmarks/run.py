@@ -19,6 +19,7 @@ Bytecode is cached there (PYTHONPYCACHEPREFIX), as it is in an installed wheel.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -39,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-KINDS = ("startup", "import", "queries", "export", "charts")
+KINDS = ("startup", "import", "queries", "export", "charts", "site")
 CHARTS = ("compute", "timeline", "growth", "architectures", "lineage")
 FILTERED = ["list", "--arch", "causal-decoder", "--min-params", "1B", "--max-params", "10B",
             "--since", "2023-01", "--until", "2023-06", "--limit", "10"]
@@ -353,6 +354,33 @@ class Bench:
                         target="not slower than unfiltered, < 15 s", met=wall <= unfiltered * 1.05 and wall < 15,
                         note=f"HTML {out.stat().st_size / 1e6:.2f} MB"))
 
+    def site(self, db: Path, size: int) -> None:
+        """`site build` (auto: packed above 20,000 models) against one plain loop writing the same bytes, its
+        size on disk, and the index in headless Chromium (the measurements of benchmarks/site.py)."""
+        spec = importlib.util.spec_from_file_location("site_bench", HERE / "site.py")
+        assert spec is not None and spec.loader is not None
+        bench_site = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench_site)
+        out = self.work / f"site-{label(size)}"
+        built = bench_site.build(self, db, out, self.long_runs, None)
+        floor = bench_site.write_floor(out, self.work, self.long_runs)
+        met = built["wall"] < 60 and built["disk_mb"] < 400
+        self.add(Result(f"site build ({label(size)}) — {built['disk_mb']:.0f} MB on disk, {built['files']:,} files",
+                        built["command"], built["wall"], built["cpu"], built["peak_mb"], self.long_runs,
+                        floor="the same bytes written by one Python loop", floor_wall=floor,
+                        target="< 60 s, < 400 MB on disk", met=met, note=f"{built['apparent_mb']:.0f} MB apparent",
+                        extra={"disk_mb": built["disk_mb"], "files": built["files"]}))
+        try:
+            views = bench_site.browser_figures(out)
+        except SystemExit as exc:  # no Chromium: say so in the table
+            self.results.append(Result(f"site index filter ({label(size)})", "", 0, 0, 0, 0, note=f"not run: {exc}"))
+            return
+        self.add(Result(f"site index in headless Chromium ({label(size)}): filter by architecture", "",
+                        views["filter_s"], 0, 0, bench_site.FILTER_RUNS, target="searchable in the browser",
+                        met=True, note=(f"open index.html to first rows {views['load_s']:.2f} s; search 'llama' "
+                                        f"{views['search_s'] * 1000:.0f} ms with its 80 ms debounce; open a model "
+                                        f"{views['open_s'] * 1000:.0f} ms"), extra=views))
+
 
 def export_sql() -> str:
     """One SELECT giving the columns of `llmzoo export` (the floor of the export)."""
@@ -484,6 +512,8 @@ def main() -> None:
             bench.export(db, size)
         if "charts" in only:
             bench.charts(db, size)
+        if "site" in only:
+            bench.site(db, size)
     info["load_average_after"] = os.getloadavg()
     print("\n" + table(bench.results))
     print(f"\nload average before {info['load_average']}, after {info['load_average_after']}")
