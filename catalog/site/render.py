@@ -126,7 +126,7 @@ def source_link(sources: Mapping[str, SourceDetail], source_id: str | None) -> M
 
 def _text(value: Any) -> str:
     """A value as a template writes it with autoescape on: None as nothing, the rest HTML-escaped."""
-    return "" if value is None else str(escape(value))
+    return "" if value is None else escape(value)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -225,15 +225,26 @@ def fact_rows(d: ModelDetail) -> Markup:
     lines = []
     for name, fact in d["facts"].items():
         value = human(name, fact["value"], fact["status"])
-        wide = " long" if len(value) > 40 else ""
-        lines.append(f'<tr class="st-{_text(fact["status"])}"><th scope="row">{_text(fact_label(name))}</th>'
-                     f'<td class="value{wide}">{_text(value)}</td><td>{_text(status_text(fact))}</td>'
+        lines.append(f'{_fact_head(name, fact["status"])}{" long" if len(value) > 40 else ""}">{_text(value)}</td>'
+                     f'<td>{_vocabulary_text(status_text(fact))}</td>'
                      f'<td>{_text(source_link(sources, fact["source"]))}</td><td>{_text(fact["note"])}</td></tr>\n')
     for label, value, status, note in derived_rows(d):
         lines.append(f'<tr class="st-{_text(status.split()[0])}"><th scope="row">{_text(label)}</th>'
                      f'<td class="value">{_text(value)}</td><td>{_text(status)}</td><td></td>'
                      f'<td>{_text(note)}</td></tr>\n')
     return Markup("".join(lines))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fact_head(name: str, status: str) -> str:
+    """A fact row up to its value cell's class (the same for every fact of this name and status)."""
+    return f'<tr class="st-{_text(status)}"><th scope="row">{_text(fact_label(name))}</th><td class="value'
+
+
+@functools.lru_cache(maxsize=4096)
+def _vocabulary_text(text: str) -> str:
+    """`_text` of a text that recurs on many pages (a status with its method), cached."""
+    return _text(text)
 
 
 def dataset_rows(d: ModelDetail) -> Markup:
