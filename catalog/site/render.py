@@ -102,8 +102,7 @@ def environment() -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
     env.globals.update(human=human, page_name=page_name, legend=LEGEND, source_link=source_link, model_link=model_link,
                        tree_html=shown_tree_html, source_items=source_items)
-    env.filters.update(script_json=script_json, share=share_text, number=number_text, status_text=status_text,
-                       fact_label=fact_label)
+    env.filters.update(script_json=script_json, share=share_text, number=number_text, status_text=status_text)
     env.tests["web_url"] = lambda url: safe_url(url) is not None
     return env
 
