@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from catalog.query.detail import FactDetail, ModelDetail, SourceDetail
 from catalog.query.display import LABELS, human
@@ -100,26 +100,91 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
-    env.globals.update(human=human, page_name=page_name, legend=LEGEND, source_link=source_link)
-    env.filters.update(script_json=script_json, share=share_text, number=number_text, status_text=status_text,
-                       fact_label=fact_label)
+    env.globals.update(human=human, page_name=page_name, legend=LEGEND, source_link=source_link, model_link=model_link,
+                       tree_html=shown_tree_html, source_items=source_items)
+    env.filters.update(script_json=script_json, share=share_text, number=number_text, status_text=status_text)
     env.tests["web_url"] = lambda url: safe_url(url) is not None
     return env
 
 
 def source_link(sources: Mapping[str, SourceDetail], source_id: str | None) -> Markup | str:
-    """A cited source as the pages show it (the `source_anchor` macro of _links.html); its bare id when
-    the source is not among `sources`, nothing without an id."""
+    """A cited source as the pages show it (`source_anchor`); its bare id when the source is not among
+    `sources`, nothing without an id."""
     if not source_id:
         return ""
     source = sources.get(source_id)
-    return source_id if source is None else _source_anchor(source_id, source["url"], source["title"])
+    return source_id if source is None else source_anchor(source_id, source["url"], source["title"])
+
+
+# --- Fragments shared by the pages -------------------------------------------------------------
+#
+# Written in Python rather than as template macros: a model page has dozens of them, and a macro call
+# costs Jinja's context machinery each time. Every value from the catalogue goes through `_text`
+# (markupsafe's escape, what autoescape applies), so the fragments are as safe as a template.
+
+
+def _text(value: Any) -> str:
+    """A value as a template writes it with autoescape on: None as nothing, the rest HTML-escaped."""
+    return "" if value is None else escape(value)
 
 
 @functools.lru_cache(maxsize=4096)
-def _source_anchor(source_id: str, url: str | None, title: str | None) -> Markup:
-    links: Any = environment().get_template("_links.html").module
-    return Markup(links.source_anchor(source_id, url, title))
+def source_anchor(source_id: str, url: str | None, title: str | None) -> Markup:
+    """A cited source: its title linking to its URL (http and https only), else its title or id
+    (cached: a few sources are cited on thousands of pages)."""
+    shown = _text(title or source_id)
+    if safe_url(url) is None:
+        return Markup(shown)
+    return Markup(f'<a class="source" href="{_text(url)}" title="{_text(source_id)}">{shown}</a>')
+
+
+def model_link(model_id: str, name: str | None, pages: Mapping[str, str], prefix: str = "") -> Markup:
+    """A model's name and id, linking to its page when it is in `pages` (models outside the site are named)."""
+    text = f'{_text(name or model_id)} <span class="id">{_text(model_id)}</span>'
+    page = pages.get(model_id)
+    return Markup(text if page is None else f'<a href="{_text(prefix)}{_text(page)}">{text}</a>')
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_item(source_id: str, url: str | None, title: str | None, kind: str, published: str | None) -> str:
+    shown = _text(title or source_id)
+    head = f'<a class="source" href="{_text(url)}">{shown}</a>' if safe_url(url) is not None else shown
+    when = f", {_text(published)}" if published else ""
+    return f'<li>{head} <span class="id">{_text(source_id)}</span> ({_text(kind)}{when})</li>'
+
+
+def source_items(sources: Mapping[str, SourceDetail]) -> Markup:
+    """The <li> of every source of a page, by id."""
+    return Markup("".join(_source_item(i, s["url"], s["title"], s["kind"], s["published"])
+                          for i, s in sorted(sources.items(), key=lambda item: item[0])))
+
+
+def _tree_item(shown: ShownTree, pages: Mapping[str, str], out: list[str]) -> None:
+    node = shown.node
+    out.append("<li>")
+    if node.relation:
+        out.append(f'<span class="relation">{_text(node.relation)}</span> ')
+    out.append(model_link(node.id, node.name, pages))
+    if node.released:
+        out.append(f' <span class="date">{_text(node.released)}</span>')
+    if node.repeated:
+        out.append(' <span class="more">(shown above)</span>')
+    if shown.children or shown.more:
+        out.append("<ul>")
+        for child in shown.children:
+            _tree_item(child, pages, out)
+        if shown.more:
+            out.append(f'<li class="more">… and {shown.more} more</li>')
+        out.append("</ul>")
+    out.append("</li>")
+
+
+def shown_tree_html(shown: ShownTree, pages: Mapping[str, str]) -> Markup:
+    """A cut tree (`cut_tree`) as nested lists, each model linking to its page when it has one."""
+    out = ['<ul class="tree">']
+    _tree_item(shown, pages, out)
+    out.append("</ul>")
+    return Markup("".join(out))
 
 
 def render(template: str, title: str, root: str, scripts: Sequence[str] = (), **values: Any) -> str:
@@ -152,6 +217,47 @@ def derived_rows(d: ModelDetail) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def fact_rows(d: ModelDetail) -> Markup:
+    """The <tr> lines of a model's facts table: its facts (human form, status, source, note), then the values
+    derived from them (`derived_rows`)."""
+    sources = d["sources"]
+    lines = []
+    for name, fact in d["facts"].items():
+        value = human(name, fact["value"], fact["status"])
+        lines.append(f'{_fact_head(name, fact["status"])}{" long" if len(value) > 40 else ""}">{_text(value)}</td>'
+                     f'<td>{_vocabulary_text(status_text(fact))}</td>'
+                     f'<td>{_text(source_link(sources, fact["source"]))}</td><td>{_text(fact["note"])}</td></tr>\n')
+    for label, value, status, note in derived_rows(d):
+        lines.append(f'<tr class="st-{_text(status.split()[0])}"><th scope="row">{_text(label)}</th>'
+                     f'<td class="value">{_text(value)}</td><td>{_text(status)}</td><td></td>'
+                     f'<td>{_text(note)}</td></tr>\n')
+    return Markup("".join(lines))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fact_head(name: str, status: str) -> str:
+    """A fact row up to its value cell's class (the same for every fact of this name and status)."""
+    return f'<tr class="st-{_text(status)}"><th scope="row">{_text(fact_label(name))}</th><td class="value'
+
+
+@functools.lru_cache(maxsize=4096)
+def _vocabulary_text(text: str) -> str:
+    """`_text` of a text that recurs on many pages (a status with its method), cached."""
+    return _text(text)
+
+
+def dataset_rows(d: ModelDetail) -> Markup:
+    """The <tr> lines of a model's training data table: each dataset with its share, epochs, tokens and source."""
+    sources = d["sources"]
+    return Markup("".join(
+        f'<tr><td><a href="../datasets/{_text(page_name(use["dataset"]))}">{_text(use["name"])}</a></td>'
+        f'<td class="num">{_text(share_text(use["share"]))}</td>'
+        f'<td class="num">{_text(number_text(use["epochs"]))}</td>'
+        f'<td class="num">{_text(human("tokens", use["tokens"]))}</td>'
+        f'<td>{_text(source_link(sources, use["source"]))}</td>'
+        f'<td>{_text(use["note"])}</td></tr>\n' for use in d["datasets"]))
+
+
 @dataclass
 class ShownTree:
     """A lineage tree as a page draws it: the nodes within the budget, and how many below are only counted."""
@@ -180,8 +286,7 @@ def cut_tree(node: TreeNode, limit: int = MAX_TREE_NODES) -> ShownTree:
 
 def tree_html(node: TreeNode, pages: dict[str, str], limit: int = MAX_TREE_NODES) -> str:
     """A lineage tree as nested lists; past `limit` nodes the rest are counted, not drawn."""
-    links: Any = environment().get_template("_links.html").module
-    return str(links.tree(cut_tree(node, limit), pages))
+    return str(shown_tree_html(cut_tree(node, limit), pages))
 
 
 def _trees(d: ModelDetail, graph: LineageGraph) -> list[tuple[str, int, bool, ShownTree]]:
@@ -207,7 +312,8 @@ def compute_point(d: ModelDetail) -> dict[str, Any] | None:
 def _model_values(d: ModelDetail, pages: dict[str, str], graph: LineageGraph, have_chart: bool) -> dict[str, Any]:
     point = compute_point(d) if have_chart else None
     return {"title": d["name"], "root": "../", "scripts": ["vega.js", "compute.js", "model.js"] if point else [],
-            "d": d, "pages": pages, "derived": derived_rows(d), "trees": _trees(d, graph), "have_chart": have_chart,
+            "d": d, "pages": pages, "facts": fact_rows(d), "datasets": dataset_rows(d), "trees": _trees(d, graph),
+            "have_chart": have_chart,
             "point": point}
 
 
