@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress
@@ -698,7 +698,7 @@ class _Writer:
     """Checks batches against the database (which holds the earlier ones) and writes them; keeps
     the problems, the counts and the models that wait for the final check."""
 
-    def __init__(self, conn: Connection, before: Connection, on_conflict: str, changes: Changes) -> None:
+    def __init__(self, conn: Connection, before: _Before, on_conflict: str, changes: Changes) -> None:
         self.conn, self.before, self.on_conflict, self.changes = conn, before, on_conflict, changes
         self.problems: list[str] = []
         self.conflicts: list[str] = []
@@ -765,7 +765,7 @@ class _Writer:
         for section, table in _REF_TABLES.items():
             records = refs[section] = {i: r for i, r in refs[section].items() if (section, i) not in self.stored}
             found = _present(self.conn, table.id, list(records))
-            before = _present(self.before, table.id, sorted(found)) if found else set()
+            before = self.before.present(table, sorted(found)) if found else set()
             for record_id in found:
                 record = records.pop(record_id)
                 if record_id in before and (section, record_id) not in self.compared:
@@ -794,7 +794,7 @@ class _Writer:
         """Models stored before the import follow --on-conflict; a second row of one id is a problem.
         Returns the replaced models' previous records, to tell no-op updates apart."""
         found = _present(self.conn, Model.id, list(planned))
-        origins = _origins(self.before, Model, sorted(found)) if found else {}
+        origins = self.before.origins(sorted(found)) if found else {}
         replaced: dict[str, ModelRecord] = {}
         for model_id in [m for m in planned if m in found]:
             item = planned.pop(model_id)
@@ -922,6 +922,34 @@ class _Writer:
                 for model_id, problem in rules.sibling_problems(members)]
 
 
+class _Before:
+    """The catalogue as it was before the import: the ids each table held, the models' origins.
+    Read from the snapshot of a second connection; for a bulk import into PostgreSQL, which locks
+    the tables whose indexes and foreign keys it drops until the commit, loaded once at the start
+    (the catalogue is then smaller than the file)."""
+
+    def __init__(self, snapshot: Connection, loaded_from: Connection | None = None) -> None:
+        self.snapshot = snapshot
+        self.loaded: dict[str, dict[str, str]] | None = None
+        if loaded_from is not None:
+            self.loaded = {table.__tablename__: {i: o for i, o in loaded_from.execute(select(table.id, table.origin))}
+                           for table in (*_REF_TABLES.values(), Model)}
+
+    def present(self, table: Any, ids: list[str]) -> set[str]:
+        """The ids among `ids` that `table` held."""
+        if self.loaded is None:
+            return _present(self.snapshot, table.id, ids)
+        held = self.loaded[table.__tablename__]
+        return {i for i in ids if i in held}
+
+    def origins(self, ids: list[str]) -> dict[str, str]:
+        """The origins of the models among `ids` that were stored."""
+        if self.loaded is None:
+            return _origins(self.snapshot, Model, ids)
+        held = self.loaded["models"]
+        return {i: held[i] for i in ids if i in held}
+
+
 class _DryRun(Exception):
     """Raised inside the transaction of a dry run so that it rolls back."""
 
@@ -994,10 +1022,12 @@ def import_export(engine: Engine, path: Path, fmt: str | None = None, on_conflic
     fmt = detect_format(path, fmt)
     changes = Changes(dry_run=dry_run)
     try:
-        with writing(engine) as conn, reading(engine) as before, _big_cache(conn):
+        with writing(engine) as conn, reading(engine) as snapshot, _big_cache(conn):
             url_ids = {url: sid for sid, url in conn.execute(select(Source.id, Source.url))}
+            bulk = _grows(conn, path)
+            before = _Before(snapshot, conn if bulk and conn.dialect.name == "postgresql" else None)
             writer = _Writer(conn, before, on_conflict, changes)
-            with _bulk_indexes(conn, path):
+            with _bulk_indexes(conn, bulk):
                 for batch in _read(path, fmt, url_ids, writer.today):
                     writer.add(batch)
                     if progress is not None:
@@ -1028,48 +1058,64 @@ def _big_cache(conn: Connection) -> Iterator[None]:
 # Indexes that the import itself needs (to delete a replaced model, to find a model's children).
 _IMPORT_INDEXES = ("ix_aliases_model_id", "ix_lineage_parent_id")
 _BULK_TABLES = ("models", "model_facts", "model_datasets", "lineage")
-_PG_BULK_TABLES = ("aliases", "model_facts", "model_datasets", "lineage", "computed_facts")
+_PG_BULK_TABLES = ("models", "aliases", "model_facts", "model_datasets", "lineage", "computed_facts")
 _BYTES_PER_MODEL = 1000  # about what a model takes in an export file
 
 
-@contextmanager
-def _bulk_indexes(conn: Connection, path: Path) -> Iterator[None]:
-    """When a catalogue is about to grow more than twofold, drop the secondary indexes the import
-    does not use and build them again at the end: sorting once beats updating a dozen B-trees (and
-    on PostgreSQL the trigram GIN index of the aliases) per row. Within the transaction, so an
-    interrupted import leaves them as they were. On PostgreSQL only the tables that the import's
-    snapshot of the catalogue as it was (its second connection) never reads: dropping an index
-    locks its table until commit."""
+def _grows(conn: Connection, path: Path) -> bool:
+    """True when the file would grow the catalogue more than twofold (the bulk route)."""
     if conn.dialect.name not in ("sqlite", "postgresql") or not path.is_file():
+        return False
+    sqlite = conn.dialect.name == "sqlite"
+    stored = conn.exec_driver_sql("SELECT max(rowid) FROM models" if sqlite else "SELECT count(*) FROM models").scalar()
+    return path.stat().st_size / _BYTES_PER_MODEL >= (stored or 0)
+
+
+@contextmanager
+def _bulk_indexes(conn: Connection, bulk: bool) -> Iterator[None]:
+    """For the bulk route, drop the secondary indexes the import does not use and build them again
+    at the end: sorting once beats updating a dozen B-trees (and on PostgreSQL the trigram GIN
+    indexes) per row. On PostgreSQL the foreign keys of the tables written are dropped too and
+    added again at the end, each checked by one join instead of a queued check per row. Within the
+    transaction, so an interrupted import leaves them as they were. (Dropping them locks those
+    tables and the ones they refer to until the commit: the import's view of the catalogue as it
+    was is then loaded beforehand, see `_Before`.)"""
+    if not bulk:
         yield
         return
     sqlite = conn.dialect.name == "sqlite"
-    stored = conn.exec_driver_sql("SELECT max(rowid) FROM models" if sqlite else "SELECT count(*) FROM models").scalar()
-    if path.stat().st_size / _BYTES_PER_MODEL < (stored or 0):
-        yield
-        return
+    quote = conn.dialect.identifier_preparer.quote
     if sqlite:
         found = conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
             f"({', '.join('?' * len(_BULK_TABLES))})", _BULK_TABLES).all()
+        keys: Sequence[Any] = ()
     else:
         found = conn.exec_driver_sql(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(%(t)s) "
             "AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
             {"t": list(_PG_BULK_TABLES)}).all()
+        keys = conn.exec_driver_sql(
+            "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+            "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE k.contype = 'f' AND n.nspname = current_schema() AND c.relname = ANY(%(t)s) "
+            "ORDER BY c.relname, k.conname", {"t": list(_PG_BULK_TABLES)}).all()
     indexes = [(name, sql) for name, sql in found if name not in _IMPORT_INDEXES]
-    quote = conn.dialect.identifier_preparer.quote
+    for table, name, _definition in keys:
+        conn.exec_driver_sql(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
     for name, _sql in indexes:
         conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
     from catalog.query.search import bulk_search_index
 
     with bulk_search_index(conn):  # the substring index too: rebuilt once at the end
         yield
-    if not sqlite and indexes:  # PostgreSQL builds no index on a table with foreign-key checks pending:
+    if not sqlite:  # PostgreSQL alters no table with foreign-key checks pending:
         conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")  # they run now rather than at commit
     for _name, sql in indexes:
         conn.exec_driver_sql(sql)
-    if not sqlite and indexes:
+    for table, name, definition in keys:
+        conn.exec_driver_sql(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+    if not sqlite:
         conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
 
 

@@ -326,13 +326,10 @@ def derive_rows(conn: Connection, rows: dict[type, list[dict[str, Any]]], recent
 def _own(source: str, values: Sequence[Any], provenance: Mapping[str, dict[str, Any]] | None,
          skip: Collection[str] | None) -> Facts:
     """A model's stated FIELDS from its column values and the provenance of its facts."""
-    own: Facts = {}
     if not provenance and not skip:  # the usual model: every fact it has is reported by its own source
-        for name, value in zip(FIELDS, values, strict=True):
-            if value is not None:
-                own[name] = {"value": value, "source": source, "status": "reported", "method": None,
-                             "confidence": None, "note": None}
-        return own
+        return {name: {"value": value, "source": source, "status": "reported", "method": None, "confidence": None,
+                       "note": None} for name, value in zip(FIELDS, values, strict=True) if value is not None}
+    own: Facts = {}
     for name, value in zip(FIELDS, values, strict=True):
         if skip and name in skip:
             continue
