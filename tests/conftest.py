@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -119,3 +120,19 @@ def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(FIXTURE_DATA, target)
     monkeypatch.setenv("LLMZOO_DATA", str(target))
     return target
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A real headless Chromium (tests/test_site_browser.py's `Browser`), one per test module."""
+    from test_site_browser import Browser, find_browser
+
+    binary = find_browser()
+    if binary is None:
+        pytest.skip("no Chromium found (install it with `apt-get install -y chromium`); the site's "
+                    "browser checks need one")
+    chrome = Browser(binary)
+    try:
+        yield chrome
+    finally:
+        chrome.close()

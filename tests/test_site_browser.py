@@ -18,7 +18,6 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -211,19 +210,6 @@ class Browser:
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    binary = find_browser()
-    if binary is None:
-        pytest.skip("no Chromium found (install it with `apt-get install -y chromium`); the site's "
-                    "browser checks need one")
-    chrome = Browser(binary)
-    try:
-        yield chrome
-    finally:
-        chrome.close()
 
 
 def _build(data: Path, out: Path) -> Path:

@@ -21,7 +21,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from test_site_browser import Browser, find_browser
 
 from catalog.errors import CatalogError
 from catalog.site import page_name
@@ -178,19 +177,6 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         finally:
             engine.dispose()
     yield root / "site"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    binary = find_browser()
-    if binary is None:
-        pytest.skip("no Chromium found (install it with `apt-get install -y chromium`); the site's "
-                    "browser checks need one")
-    chrome = Browser(binary)
-    try:
-        yield chrome
-    finally:
-        chrome.close()
 
 
 def _synthetic_child(site: Path) -> tuple[str, str, str]:
