@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, Integer, case, cast, func, select
 
 from catalog.errors import CatalogError
-from catalog.query.models import Filters
+from catalog.query.models import Filters, conditions
 from catalog.store.db import reading
 from catalog.store.schema import Family, Lineage, Model, Organization
 
@@ -137,6 +137,10 @@ def _key(family_id: str | None, org_id: str | None) -> str:
 
 def _family_rows(conn: Connection, filters: Filters) -> dict[str, FamilyNode]:
     family_id, org_part = _lane_columns(Model)
+    if not conditions(filters):
+        # every model is read: grouping on coalesce(family_id, family_id) keeps SQLite from walking
+        # the family index, which fetches the rows in family order (a table scan: 2.6 s, not 4.2 s, on 1M)
+        family_id = func.coalesce(Model.family_id, Model.family_id)
     stmt = (_select(filters, family_id, org_part, Model.org_id, Model.arch, Model.open_weights,
                     func.min(Model.released), func.max(Model.params), func.max(cast(Model.moe, Integer)),
                     func.count())
@@ -171,10 +175,12 @@ def _family_edges(conn: Connection, filters: Filters, nodes: dict[str, FamilyNod
     child, parent = Model.__table__.alias("child"), Model.__table__.alias("parent")
     c_fam, c_org = _lane_columns(child.c)
     p_fam, p_org = _lane_columns(parent.c)
+    selected = [child.c.id.in_(_select(filters, Model.id))] if conditions(filters) else []
+    # without filters every child is selected: no IN (all the ids), which SQLite would walk id by id
     stmt = (select(c_fam, c_org, p_fam, p_org, func.count())
             .select_from(Lineage).join(child, child.c.id == Lineage.child_id)
             .join(parent, parent.c.id == Lineage.parent_id)
-            .where(child.c.id.in_(_select(filters, Model.id)), parent.c.released.is_not(None))
+            .where(*selected, parent.c.released.is_not(None))
             .group_by(c_fam, c_org, p_fam, p_org))
     weights: dict[str, dict[str, int]] = defaultdict(dict)
     for cf, co, pf, po, count in conn.execute(stmt):
