@@ -175,8 +175,8 @@ def _family_edges(conn: Connection, filters: Filters, nodes: dict[str, FamilyNod
     child, parent = Model.__table__.alias("child"), Model.__table__.alias("parent")
     c_fam, c_org = _lane_columns(child.c)
     p_fam, p_org = _lane_columns(parent.c)
-    selected = [child.c.id.in_(_select(filters, Model.id))] if conditions(filters) else []
     # without filters every child is selected: no IN (all the ids), which SQLite would walk id by id
+    selected = [child.c.id.in_(_select(filters, Model.id))] if conditions(filters) else []
     stmt = (select(c_fam, c_org, p_fam, p_org, func.count())
             .select_from(Lineage).join(child, child.c.id == Lineage.child_id)
             .join(parent, parent.c.id == Lineage.parent_id)
